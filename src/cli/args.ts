@@ -1,0 +1,29 @@
+import { InvalidArgumentError } from "commander";
+import { DateTime } from "luxon";
+
+/** `--at ISO`: an instant with an offset or Z; a bare date means 00:00 UTC that day. */
+export function parseInstant(value: string): string {
+  const dt = DateTime.fromISO(value, { setZone: true, zone: "utc" });
+  if (!dt.isValid || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new InvalidArgumentError(`not an ISO 8601 time: ${JSON.stringify(value)}`);
+  }
+  return dt.toUTC().toISO({ suppressMilliseconds: true })!;
+}
+
+/** `--from DATE`: a calendar date YYYY-MM-DD. */
+export function parseDate(value: string): string {
+  const dt = DateTime.fromFormat(value, "yyyy-MM-dd", { zone: "utc" });
+  if (!dt.isValid) throw new InvalidArgumentError(`not a date (YYYY-MM-DD): ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `--index CODE`: the shape of a code; whether it exists is checked against the database. */
+export function parseIndexCode(value: string): string {
+  if (!/^[A-Z][A-Z0-9-]{0,31}$/.test(value)) throw new InvalidArgumentError(`not an index code: ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`not a port: ${JSON.stringify(value)}`);
+  return Number(value);
+}

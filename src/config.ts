@@ -1,0 +1,37 @@
+import path from "node:path";
+import { z } from "zod";
+import { CiyuanError } from "./errors.ts";
+
+const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  CIYUAN_DATA_DIR: z.string().min(1).default("./.ciyuan"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+};
+
+/** Parses the environment once; every entry point calls this at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CiyuanError("bad_config", `environment: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.CIYUAN_DATA_DIR),
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * One database layer, two engines: embedded PGlite when no DATABASE_URL is given, a real
+ * Postgres server through pg when it is. Both are wrapped by drizzle's Postgres dialect,
+ * so every query in the project is the same SQL on both.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
+import pg from "pg";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { SQL } from "drizzle-orm";
+import * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+/** A database handle or an open transaction: both run the same queries. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export type Database = {
+  engine: "pglite" | "postgres";
+  db: Db;
+  /** Where the data lives: a directory for PGlite (":memory:" for none), the URL for Postgres. */
+  location: string;
+  close(): Promise<void>;
+};
+
+export type OpenOptions = { databaseUrl?: string | undefined; dataDir?: string | undefined };
+
+// Exact numbers and timestamps stay text: numeric, int8 and timestamptz are never parsed
+// into JS floats or Dates on their way out of the database.
+const TEXT_TYPES = [20, 1700, 1184, 1114, 1082];
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: 4,
+      options: "-c TimeZone=UTC -c DateStyle=ISO",
+      types: {
+        getTypeParser: ((oid: number, format?: "text" | "binary") =>
+          TEXT_TYPES.includes(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+      },
+    });
+    // A dropped idle connection must not crash the process; the next query reconnects.
+    pool.on("error", () => {});
+    const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+    return { engine: "postgres", db, location: opts.databaseUrl, close: () => pool.end() };
+  }
+  const dir = opts.dataDir;
+  if (dir && dir !== ":memory:") fs.mkdirSync(dir, { recursive: true });
+  const parsers = Object.fromEntries(TEXT_TYPES.map((oid) => [oid, (v: string) => v]));
+  const client = await PGlite.create(dir && dir !== ":memory:" ? path.join(dir, "pgdata") : undefined, {
+    parsers,
+  });
+  await client.exec("SET TIME ZONE 'UTC'");
+  void pgliteTypes;
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return { engine: "pglite", db, location: dir ?? ":memory:", close: () => client.close() };
+}
+
+/** Runs a raw SQL query and returns its rows. */
+export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+/** Postgres text timestamps (session time zone UTC) as ISO 8601 with `Z`. */
+export function isoUtc(pgText: string): string;
+export function isoUtc(pgText: string | null): string | null;
+export function isoUtc(pgText: string | null): string | null {
+  if (pgText === null) return null;
+  return pgText.replace(" ", "T").replace(/\+00(:00)?$/, "Z");
+}

@@ -1,0 +1,288 @@
+/**
+ * The one database schema. Money, prices, weights and token counts are `numeric` or
+ * `bigint` and travel through TypeScript as decimal strings (mode "string"); nothing
+ * here is ever a JS float. Input tables are append-only and fixing tables immutable:
+ * migrations/0001_rules.sql enforces that with triggers, not only the code.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  index,
+  uniqueIndex,
+  check,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "string" });
+const id = () => bigserial("id", { mode: "bigint" }).primaryKey();
+const ref = (name: string) => bigint(name, { mode: "bigint" });
+const tokens = (name: string) => bigint(name, { mode: "bigint" });
+
+/** Every file or HTTP body that reached an importer: its hash, origin and outcome. */
+export const payloads = pgTable(
+  "payloads",
+  {
+    id: id(),
+    kind: text("kind").notNull(), // prices | usage | fx
+    source: text("source").notNull(), // "file" or a collector source name
+    location: text("location").notNull(), // file path or URL
+    httpStatus: integer("http_status"),
+    sha256: text("sha256").notNull(),
+    bytes: bigint("bytes", { mode: "bigint" }).notNull(),
+    // Kept for price sheets and FX files (small); usage files can be gigabytes.
+    content: text("content"),
+    receivedAt: ts("received_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [index("payloads_sha256_idx").on(t.sha256)],
+);
+
+/** An accepted price sheet: one provider's complete list from `as_of` on. */
+export const priceSheets = pgTable(
+  "price_sheets",
+  {
+    id: id(),
+    provider: text("provider").notNull(),
+    country: text("country").notNull(),
+    countrySource: text("country_source").notNull(), // sheet | provider_history | source_config
+    asOf: ts("as_of").notNull(),
+    currency: text("currency").notNull(),
+    unit: text("unit").notNull(),
+    raw: text("raw").notNull(), // the sheet's own text (JSON document, or CSV header + its rows)
+    rawSha256: text("raw_sha256").notNull(),
+    contentSha256: text("content_sha256").notNull(), // over the canonical form of the sheet
+    payloadId: ref("payload_id").references(() => payloads.id),
+    importedAt: ts("imported_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [
+    uniqueIndex("price_sheets_identity").on(t.provider, t.asOf, t.contentSha256),
+    index("price_sheets_provider_as_of").on(t.provider, t.asOf),
+  ],
+);
+
+/** One model's prices on a sheet, as listed (price in `currency` per `unit`). */
+export const sheetModels = pgTable(
+  "sheet_models",
+  {
+    sheetId: ref("sheet_id")
+      .notNull()
+      .references(() => priceSheets.id),
+    model: text("model").notNull(),
+    currency: text("currency").notNull(),
+    unit: text("unit").notNull(),
+    input: numeric("input", { mode: "string" }),
+    cachedInput: numeric("cached_input", { mode: "string" }),
+    output: numeric("output", { mode: "string" }),
+    tiers: jsonb("tiers"),
+    offPeak: jsonb("off_peak"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sheetId, t.model] }),
+    check("sheet_models_positive", sql`coalesce(${t.input}, 1) > 0 and coalesce(${t.cachedInput}, 1) > 0 and coalesce(${t.output}, 1) > 0`),
+  ],
+);
+
+/** Rejected price sheets, whole, with the reason. Never read by the engine. */
+export const quarantine = pgTable(
+  "quarantine",
+  {
+    id: id(),
+    payloadId: ref("payload_id").references(() => payloads.id),
+    location: text("location").notNull(), // file (and line) or URL it came from
+    provider: text("provider"),
+    asOf: text("as_of"),
+    reason: text("reason").notNull(),
+    raw: text("raw").notNull(),
+    rawSha256: text("raw_sha256").notNull(),
+    receivedAt: ts("received_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [uniqueIndex("quarantine_raw").on(t.rawSha256, t.reason)],
+);
+
+/** An operator's release of a held price: in force for fixings at T >= approved_at. */
+export const priceApprovals = pgTable(
+  "price_approvals",
+  {
+    id: id(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    sheetAsOf: ts("sheet_as_of").notNull(), // as_of of the sheet whose held price is released
+    approvedAt: ts("approved_at").notNull().default(sql`clock_timestamp()`),
+    approvedBy: text("approved_by").notNull().default("cli"),
+  },
+  (t) => [uniqueIndex("price_approvals_identity").on(t.provider, t.model, t.sheetAsOf)],
+);
+
+/** CNY per one unit of `currency`, in force from `as_of`. A later row for the same
+ * (currency, as_of) is a correction; the old row stays. */
+export const fxRates = pgTable(
+  "fx_rates",
+  {
+    id: id(),
+    currency: text("currency").notNull(),
+    cnyPerUnit: numeric("cny_per_unit", { mode: "string" }).notNull(),
+    asOf: ts("as_of").notNull(),
+    source: text("source").notNull(),
+    payloadId: ref("payload_id").references(() => payloads.id),
+    importedAt: ts("imported_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [
+    index("fx_rates_currency_as_of").on(t.currency, t.asOf),
+    check("fx_rates_positive", sql`${t.cnyPerUnit} > 0`),
+  ],
+);
+
+/** Usage figures. Keyed by (provider, model, period_start, period_end); a correction is a
+ * new version of the key and supersedes the old one for fixings computed afterwards. */
+export const usageRecords = pgTable(
+  "usage_records",
+  {
+    id: id(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    periodStart: ts("period_start").notNull(),
+    periodEnd: ts("period_end").notNull(),
+    version: integer("version").notNull(),
+    inputTokens: tokens("input_tokens").notNull(),
+    cachedInputTokens: tokens("cached_input_tokens"),
+    outputTokens: tokens("output_tokens").notNull(),
+    payloadId: ref("payload_id").references(() => payloads.id),
+    importedAt: ts("imported_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [
+    uniqueIndex("usage_records_key_version").on(t.provider, t.model, t.periodStart, t.periodEnd, t.version),
+    index("usage_records_period_end").on(t.periodEnd),
+    check(
+      "usage_records_valid",
+      sql`${t.inputTokens} >= 0 and ${t.outputTokens} >= 0 and coalesce(${t.cachedInputTokens}, 0) >= 0
+          and coalesce(${t.cachedInputTokens}, 0) <= ${t.inputTokens} and ${t.periodEnd} > ${t.periodStart}`,
+    ),
+  ],
+);
+
+/** Index definitions are data: versioned rows, never edited in place. */
+export const indexDefinitions = pgTable(
+  "index_definitions",
+  {
+    code: text("code").notNull(),
+    version: integer("version").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull(),
+    currency: text("currency").notNull(), // currency the value is published in
+    universeCountry: text("universe_country"), // null: every provider
+    weighting: text("weighting").notNull(), // total | input | output
+    cap: numeric("cap", { mode: "string" }).notNull(),
+    minConstituents: integer("min_constituents").notNull(),
+    minProviders: integer("min_providers").notNull(),
+    fixingLocalTime: text("fixing_local_time").notNull(), // HH:MM
+    fixingTz: text("fixing_tz").notNull(),
+    usageWindow: text("usage_window").notNull(), // a Postgres interval, e.g. '7 days'
+    baseLevel: numeric("base_level", { mode: "string" }).notNull(),
+    methodologyVersion: text("methodology_version").notNull(),
+    validFrom: ts("valid_from").notNull(),
+    createdAt: ts("created_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ columns: [t.code, t.version] })],
+);
+
+/** One revision of one fixing. Published numbers are stored rounded (half-even, 6 dp). */
+export const fixings = pgTable(
+  "fixings",
+  {
+    id: id(),
+    indexCode: text("index_code").notNull(),
+    definitionVersion: integer("definition_version").notNull(),
+    fixingTime: ts("fixing_time").notNull(),
+    kind: text("kind").notNull(), // final | indicative
+    revision: integer("revision").notNull(),
+    status: text("status").notNull(), // ok | insufficient
+    value: numeric("value", { mode: "string" }),
+    level: numeric("level", { mode: "string" }),
+    p25: numeric("p25", { mode: "string" }),
+    p50: numeric("p50", { mode: "string" }),
+    p75: numeric("p75", { mode: "string" }),
+    currency: text("currency").notNull(),
+    constituentCount: integer("constituent_count").notNull(),
+    providerCount: integer("provider_count").notNull(),
+    prevFixingId: ref("prev_fixing_id"), // the ok final fixing the level chains from
+    carriedFromFixingId: ref("carried_from_fixing_id"), // insufficient: the ok fixing carried
+    methodologyVersion: text("methodology_version").notNull(),
+    inputsSha256: text("inputs_sha256").notNull(),
+    reason: text("reason").notNull(),
+    computedAt: ts("computed_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [
+    uniqueIndex("fixings_identity").on(t.indexCode, t.kind, t.fixingTime, t.revision),
+    check("fixings_kind", sql`${t.kind} in ('final', 'indicative')`),
+    check("fixings_status", sql`${t.status} in ('ok', 'insufficient')`),
+  ],
+);
+
+/** The constituents of a fixing, exact (unrounded) as computed. */
+export const fixingConstituents = pgTable(
+  "fixing_constituents",
+  {
+    fixingId: ref("fixing_id")
+      .notNull()
+      .references(() => fixings.id),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    rawWeight: numeric("raw_weight", { mode: "string" }).notNull(),
+    weight: numeric("weight", { mode: "string" }).notNull(),
+    capped: boolean("capped").notNull(),
+    price: numeric("price", { mode: "string" }).notNull(), // the index's price basis, index currency per 1M
+    inputPrice: numeric("input_price", { mode: "string" }).notNull(), // effective, with cached tokens
+    outputPrice: numeric("output_price", { mode: "string" }).notNull(),
+    blendedPrice: numeric("blended_price", { mode: "string" }).notNull(),
+    listInputPrice: numeric("list_input_price", { mode: "string" }).notNull(),
+    listCachedInputPrice: numeric("list_cached_input_price", { mode: "string" }),
+    inputTokens: numeric("input_tokens", { mode: "string" }).notNull(),
+    cachedInputTokens: numeric("cached_input_tokens", { mode: "string" }).notNull(),
+    outputTokens: numeric("output_tokens", { mode: "string" }).notNull(),
+    held: text("held").array().notNull(), // components held at their last accepted price
+    sheetId: ref("sheet_id").notNull(),
+    fxRateId: ref("fx_rate_id"),
+  },
+  (t) => [primaryKey({ columns: [t.fixingId, t.provider, t.model] })],
+);
+
+/** Everything listed at T or used in the window that is not a constituent, and why. */
+export const fixingExclusions = pgTable(
+  "fixing_exclusions",
+  {
+    fixingId: ref("fixing_id")
+      .notNull()
+      .references(() => fixings.id),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fixingId, t.provider, t.model] })],
+);
+
+/** The ids of the rows a fixing read: sheets, FX rates, usage records, approvals. */
+export const fixingInputs = pgTable(
+  "fixing_inputs",
+  {
+    fixingId: ref("fixing_id")
+      .notNull()
+      .references(() => fixings.id),
+    kind: text("kind").notNull(), // sheet | fx | usage | approval
+    refId: ref("ref_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fixingId, t.kind, t.refId] })],
+);
+
+/** Small key/value facts about this database (e.g. whether the sample was loaded). */
+export const meta = pgTable("meta", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  setAt: ts("set_at").notNull().default(sql`clock_timestamp()`),
+});

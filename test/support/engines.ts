@@ -1,0 +1,86 @@
+/**
+ * Every integration test runs on embedded PGlite and, when TEST_DATABASE_URL is set, on a
+ * real Postgres server too: each suite gets a fresh database of its own.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe } from "vitest";
+import { openDatabase, migrate, type Database, type Db } from "../../src/db/index.ts";
+
+export type EngineName = "pglite" | "postgres";
+
+export const engineNames: EngineName[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+
+/** A fresh, empty Postgres database on the TEST_DATABASE_URL server; returns its URL. */
+export async function freshPostgresUrl(): Promise<string> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error("TEST_DATABASE_URL is not set");
+  const name = `ciyuan_t_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Opens a fresh, migrated database on the named engine. */
+export async function freshDatabase(engine: EngineName): Promise<Database> {
+  const database =
+    engine === "pglite"
+      ? await openDatabase({ dataDir: ":memory:" })
+      : await openDatabase({ databaseUrl: await freshPostgresUrl() });
+  await migrate(database);
+  return database;
+}
+
+/** Environment for a CLI child process on a fresh database of the named engine. */
+export async function freshCliEnv(engine: EngineName, dataDir: string): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = { ...process.env, CIYUAN_DATA_DIR: dataDir, LOG_LEVEL: "silent" };
+  delete env.DATABASE_URL;
+  if (engine === "postgres") env.DATABASE_URL = await freshPostgresUrl();
+  return env;
+}
+
+/**
+ * `describe` once per engine; `ctx.db` is a fresh migrated database for the suite.
+ * Use `ctx.fresh()` inside a test for a database of its own.
+ */
+export function describeEachEngine(
+  title: string,
+  body: (ctx: { readonly db: Db; readonly database: Database; fresh(): Promise<Database>; engine: EngineName }) => void,
+): void {
+  for (const engine of engineNames) {
+    describe(`${title} [${engine}]`, () => {
+      let database: Database | undefined;
+      const opened: Database[] = [];
+      beforeAll(async () => {
+        database = await freshDatabase(engine);
+      });
+      afterAll(async () => {
+        await database?.close();
+        for (const d of opened) await d.close();
+      });
+      body({
+        engine,
+        get db() {
+          if (!database) throw new Error("database not open yet");
+          return database.db;
+        },
+        get database() {
+          if (!database) throw new Error("database not open yet");
+          return database;
+        },
+        async fresh() {
+          const d = await freshDatabase(engine);
+          opened.push(d);
+          return d;
+        },
+      });
+    });
+  }
+}
