@@ -7,8 +7,15 @@ import { Command, CommanderError } from "commander";
 import { CiyuanError } from "../errors.ts";
 import { EXIT, ExitCode } from "./context.ts";
 import * as migrate from "./migrate.ts";
+import * as importCmd from "./import.ts";
+import * as fix from "./fix.ts";
+import * as backfill from "./backfill.ts";
+import * as show from "./show.ts";
+import * as prices from "./prices.ts";
+import * as serve from "./serve.ts";
+import * as start from "./start.ts";
 
-const COMMANDS: { register(program: Command): void }[] = [migrate];
+const COMMANDS: { register(program: Command): void }[] = [migrate, importCmd, fix, backfill, show, prices, serve, start];
 
 export function buildProgram(): Command {
   const program = new Command("ciyuan")

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
@@ -23,9 +23,16 @@ export type Database = {
   /** Where the data lives: a directory for PGlite (":memory:" for none), the URL for Postgres. */
   location: string;
   close(): Promise<void>;
+  /** PGlite only: the whole data directory as a tarball (see loadDataDir). */
+  dump?: () => Promise<Blob | File>;
 };
 
-export type OpenOptions = { databaseUrl?: string | undefined; dataDir?: string | undefined };
+export type OpenOptions = {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  /** PGlite only: start from a dump of another database (tests clone a migrated template). */
+  loadDataDir?: Blob | File | undefined;
+};
 
 // Exact numbers and timestamps stay text: numeric, int8 and timestamptz are never parsed
 // into JS floats or Dates on their way out of the database.
@@ -52,11 +59,17 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const parsers = Object.fromEntries(TEXT_TYPES.map((oid) => [oid, (v: string) => v]));
   const client = await PGlite.create(dir && dir !== ":memory:" ? path.join(dir, "pgdata") : undefined, {
     parsers,
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
   });
   await client.exec("SET TIME ZONE 'UTC'");
-  void pgliteTypes;
   const db = drizzlePglite({ client, schema }) as unknown as Db;
-  return { engine: "pglite", db, location: dir ?? ":memory:", close: () => client.close() };
+  return {
+    engine: "pglite",
+    db,
+    location: dir ?? ":memory:",
+    close: () => client.close(),
+    dump: () => client.dumpDataDir("none"),
+  };
 }
 
 /** Runs a raw SQL query and returns its rows. */

@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import { backfill, type BackfillProgress } from "../engine/index.ts";
+import { CiyuanError } from "../errors.ts";
+import { parseDate, parseIndexCode } from "./args.ts";
+import { withDatabase } from "./context.ts";
+
+/** Progress on stderr: done/total, rate and ETA, at most a few lines a second. */
+export function progressPrinter(label: string): (p: BackfillProgress) => void {
+  const started = Date.now();
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (p.done !== p.total && now - last < 250) return;
+    last = now;
+    const seconds = (now - started) / 1000;
+    const rate = p.done / Math.max(seconds, 0.001);
+    const eta = (p.total - p.done) / Math.max(rate, 0.001);
+    process.stderr.write(`${label}: ${p.done}/${p.total} ${p.fixingTime} ${rate.toFixed(1)} fixings/s ETA ${eta.toFixed(0)}s\n`);
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command("backfill")
+    .description("final fixings for each day in the range at the index's fixing time, oldest first")
+    .requiredOption("--index <code>", "index code, e.g. CTPI", parseIndexCode)
+    .requiredOption("--from <date>", "first day, YYYY-MM-DD", parseDate)
+    .requiredOption("--to <date>", "last day, YYYY-MM-DD", parseDate)
+    .action(async (opts: { index: string; from: string; to: string }) => {
+      if (opts.from > opts.to) throw new CiyuanError("bad_request", `--from ${opts.from} is after --to ${opts.to}`);
+      await withDatabase(async ({ db }) => {
+        const r = await backfill(db, { ...opts, onProgress: progressPrinter(opts.index) });
+        process.stderr.write(`${opts.index}: ${r.computed.length} fixings computed, ${r.skipped} already there\n`);
+      });
+    });
+}

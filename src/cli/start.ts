@@ -1,0 +1,53 @@
+/**
+ * `ciyuan start` (what `npm start` runs): migrate, load the bundled sample into an empty
+ * database, compute the final fixings of the last 60 days that are missing, then serve.
+ */
+import type { Command } from "commander";
+import { DateTime } from "luxon";
+import { backfill, definitionAt, finalFixingTime, indexCodes } from "../engine/index.ts";
+import { startServer } from "../publish/index.ts";
+import { loadSampleOnce } from "../sample/index.ts";
+import type { Db } from "../db/index.ts";
+import { parsePort } from "./args.ts";
+import { progressPrinter } from "./backfill.ts";
+import { withDatabase } from "./context.ts";
+import { untilSignal } from "./serve.ts";
+
+const BACKFILL_DAYS = 60;
+
+/** The last BACKFILL_DAYS calendar days whose final fixing time has passed. */
+async function backfillRange(db: Db, code: string, now: string): Promise<{ from: string; to: string }> {
+  const def = await definitionAt(db, code, now);
+  let to = DateTime.fromISO(now, { zone: def.fixingTz });
+  if (finalFixingTime(def, to.toISODate()!) > now) to = to.minus({ days: 1 });
+  return { from: to.minus({ days: BACKFILL_DAYS - 1 }).toISODate()!, to: to.toISODate()! };
+}
+
+export function register(program: Command): void {
+  program
+    .command("start")
+    .description("migrate, load the sample into an empty database, backfill the last 60 days, serve HTTP")
+    .option("--port <n>", "port to listen on (default: PORT, else 3000)", parsePort)
+    .action(async (opts: { port?: number }) => {
+      await withDatabase(async (database, config) => {
+        const { db } = database;
+        const now = new Date().toISOString();
+        const sample = await loadSampleOnce(db, { now, days: BACKFILL_DAYS });
+        if (sample.loaded) {
+          process.stderr.write(
+            `ciyuan: sample loaded: ${sample.sheets} price sheets, ${sample.fxRates} FX rates, ${sample.usageRecords} synthetic usage records\n`,
+          );
+        }
+        for (const code of await indexCodes(db)) {
+          const range = await backfillRange(db, code, now);
+          const r = await backfill(db, { index: code, ...range, onProgress: progressPrinter(code) });
+          process.stderr.write(`ciyuan: ${code}: ${r.computed.length} final fixings computed, ${r.skipped} already there\n`);
+        }
+        const server = await startServer(db, opts.port ?? config.port);
+        process.stderr.write(`ciyuan: serving on ${server.url} (${database.engine} at ${database.engine === "pglite" ? database.location : "DATABASE_URL"})\n`);
+        const signal = await untilSignal();
+        process.stderr.write(`ciyuan: ${signal}, shutting down\n`);
+        await server.close();
+      });
+    });
+}

@@ -1,0 +1,141 @@
+/**
+ * One fixing: the rulebook's steps composed in one transaction, each a set-based SQL step
+ * over temporary tables, then stored as a new revision. Nothing is updated in place: a
+ * recompute of the same index, kind and fixing_time adds revision n+1 with its reason.
+ */
+import { sql } from "drizzle-orm";
+import { isoUtc, rows, type Db } from "../db/index.ts";
+import { cappedWeights } from "./capping.ts";
+import { candidates } from "./constituents.ts";
+import { roundHalfEven } from "./decimal.ts";
+import { definitionAt, type IndexDefinition } from "./definitions.ts";
+import { fxInForce, sheetsInForce, usageInWindow } from "./inputs.ts";
+import { collectUsedInputs, inputsSha256 } from "./inputs-hash.ts";
+import { listedPricesWithHolds } from "./holds.ts";
+import { chainLevel, previousOkFinal } from "./level.ts";
+import { basketStats } from "./value.ts";
+
+export type FixingKind = "final" | "indicative";
+
+export type FixingRequest = { index: string; at: string; kind: FixingKind; reason?: string };
+
+export type StoredFixing = {
+  id: string;
+  index: string;
+  fixingTime: string;
+  kind: FixingKind;
+  revision: number;
+  status: "ok" | "insufficient";
+  value: string | null;
+  level: string | null;
+  inputsSha256: string;
+};
+
+export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredFixing> {
+  return db.transaction(async (tx) => {
+    // One writer per (index, kind, T) at a time, so revision numbers never collide.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`${req.index}|${req.kind}|`}::text || ${req.at}::timestamptz::text))`);
+    const def = await definitionAt(tx, req.index, req.at);
+    await sheetsInForce(tx, req.at);
+    await listedPricesWithHolds(tx, req.at);
+    await fxInForce(tx, req.at);
+    await usageInWindow(tx, def, req.at);
+    await candidates(tx, def, req.at);
+    await cappedWeights(tx, def);
+    const stats = await basketStats(tx);
+    const prev = await previousOkFinal(tx, def, req.at);
+    const sufficient = stats.constituents >= def.minConstituents && stats.providers >= def.minProviders;
+    await collectUsedInputs(tx, req.at);
+    const hash = await inputsSha256(tx, {
+      index: def.code,
+      definitionVersion: def.version,
+      fixingTime: req.at,
+      kind: req.kind,
+      prevFixingId: prev?.id ?? null,
+    });
+    const published = sufficient
+      ? { ...(await rounded(tx, stats)), level: await chainLevel(tx, def, prev) }
+      : carried(prev);
+    return store(tx, def, req, {
+      status: sufficient ? "ok" : "insufficient",
+      ...published,
+      constituents: stats.constituents,
+      providers: stats.providers,
+      prevFixingId: sufficient ? (prev?.id ?? null) : null,
+      carriedFromFixingId: sufficient ? null : (prev?.id ?? null),
+      hash,
+    });
+  });
+}
+
+type Published = { value: string | null; level: string | null; p25: string | null; p50: string | null; p75: string | null };
+
+/** Sufficiency: an insufficient fixing carries the previous ok fixing's value and level (null
+ * when there is none yet) and names it. Its percentiles are null: the rulebook carries value
+ * and level only, and the dispersion of a thin basket is not published. */
+function carried(prev: Awaited<ReturnType<typeof previousOkFinal>>): Published {
+  return { value: prev?.value ?? null, level: prev?.level ?? null, p25: null, p50: null, p75: null };
+}
+
+async function rounded(tx: Db, s: { value: string | null; p25: string | null; p50: string | null; p75: string | null }) {
+  const r6 = (x: string | null) => roundHalfEven(sql`${x}::numeric`, 6);
+  const [r] = await rows<Omit<Published, "level">>(
+    tx,
+    sql`SELECT ${r6(s.value)}::text AS value, ${r6(s.p25)}::text AS p25, ${r6(s.p50)}::text AS p50, ${r6(s.p75)}::text AS p75`,
+  );
+  return r!;
+}
+
+async function store(
+  tx: Db,
+  def: IndexDefinition,
+  req: FixingRequest,
+  f: Published & {
+    status: "ok" | "insufficient";
+    constituents: number;
+    providers: number;
+    prevFixingId: string | null;
+    carriedFromFixingId: string | null;
+    hash: string;
+  },
+): Promise<StoredFixing> {
+  const [row] = await rows<{ id: string; revision: number; fixing_time: string }>(
+    tx,
+    sql`
+    INSERT INTO fixings (index_code, definition_version, fixing_time, kind, revision, status, value, level, p25, p50, p75,
+                         currency, constituent_count, provider_count, prev_fixing_id, carried_from_fixing_id,
+                         methodology_version, inputs_sha256, reason)
+    SELECT ${def.code}, ${def.version}, ${req.at}::timestamptz, ${req.kind}, coalesce(max(revision), 0) + 1, ${f.status},
+           ${f.value}::numeric, ${f.level}::numeric, ${f.p25}::numeric, ${f.p50}::numeric, ${f.p75}::numeric,
+           ${def.currency}, ${f.constituents}, ${f.providers}, ${f.prevFixingId}::bigint, ${f.carriedFromFixingId}::bigint,
+           ${def.methodologyVersion}, ${f.hash},
+           CASE WHEN count(*) = 0 THEN coalesce(${req.reason ?? null}::text, 'initial')
+                ELSE coalesce(${req.reason ?? null}::text, 'recompute') END
+    FROM fixings
+    WHERE index_code = ${def.code} AND kind = ${req.kind} AND fixing_time = ${req.at}::timestamptz
+    RETURNING id::text, revision, fixing_time`,
+  );
+  const id = row!.id;
+  await tx.execute(sql`
+    INSERT INTO fixing_constituents (fixing_id, provider, model, raw_weight, weight, capped, price, input_price, output_price,
+                                     blended_price, list_input_price, list_cached_input_price, input_tokens,
+                                     cached_input_tokens, output_tokens, held, sheet_id, fx_rate_id)
+    SELECT ${id}::bigint, c.provider, c.model, w.raw_weight, w.weight, w.capped, c.price, c.p_in, c.output_price,
+           c.p_blended, c.input_price, c.cached_price, c.v_in, c.v_c, c.v_out, c.held, c.sheet_id, c.fx_rate_id
+    FROM constituents c JOIN weights w USING (provider, model)`);
+  await tx.execute(sql`
+    INSERT INTO fixing_exclusions (fixing_id, provider, model, reason)
+    SELECT ${id}::bigint, provider, model, exclusion FROM constituent_candidates WHERE exclusion IS NOT NULL`);
+  await tx.execute(sql`INSERT INTO fixing_inputs (fixing_id, kind, ref_id) SELECT ${id}::bigint, kind, ref_id FROM used_inputs`);
+  return {
+    id,
+    index: def.code,
+    fixingTime: isoUtc(row!.fixing_time),
+    kind: req.kind,
+    revision: row!.revision,
+    status: f.status,
+    value: f.value,
+    level: f.level,
+    inputsSha256: f.hash,
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The zod field schemas every importer shares, with the gates' own words as messages.
+ * Numbers arrive as text (LosslessNumber from JSON, a cell from CSV) and leave as plain
+ * decimal text.
+ */
+import { z } from "zod";
+import { isLosslessNumber } from "lossless-json";
+import { PLAIN_DECIMAL, PLAIN_INTEGER, fitsBigint, isInteger, isPositive, plainDecimal } from "./decimal.ts";
+import { parseOffsetInstant } from "./instant.ts";
+import { UNITS, isActiveCurrency, isKnownCurrency } from "./currencies.ts";
+
+export const NOT_POSITIVE = "not a number > 0";
+export const NOT_COUNT = "not a non-negative integer";
+
+/** "missing" when the field is absent, else the given reason. */
+const missingOr = (reason: string) => (iss: { input: unknown }) => (iss.input === undefined ? "missing" : reason);
+
+export const name = z.string({ error: missingOr("not a string") }).trim().min(1, "empty");
+
+// Usage files repeat the same periods on many lines; parsing each once saves most of the time.
+const seenInstants = new Map<string, ReturnType<typeof parseOffsetInstant>>();
+function cachedInstant(text: string) {
+  let r = seenInstants.get(text);
+  if (!r) {
+    if (seenInstants.size > 10_000) seenInstants.clear();
+    r = parseOffsetInstant(text);
+    seenInstants.set(text, r);
+  }
+  return r;
+}
+
+export const instant = z.string({ error: missingOr("not a string") }).transform((s, ctx) => {
+  const r = cachedInstant(s);
+  if (r.ok) return r.utc;
+  ctx.addIssue({ code: "custom", message: r.reason });
+  return z.NEVER;
+});
+
+const known = (check: (code: string) => boolean) =>
+  z.string({ error: missingOr("not a string") }).refine(check, { error: (iss) => `unknown currency ${JSON.stringify(iss.input)}` });
+/** A currency a price can be listed in (ISO 4217, in circulation). */
+export const priceCurrency = known(isActiveCurrency);
+/** A currency an FX rate can be for (also codes since withdrawn). */
+export const rateCurrency = known(isKnownCurrency);
+
+export const unit = z.enum(UNITS, {
+  error: (iss) => (iss.input === undefined ? "missing" : `unknown unit ${JSON.stringify(iss.input)} (one of ${UNITS.join(", ")})`),
+});
+
+export const country = z.string({ error: missingOr("not a string") }).regex(/^[A-Z]{2}$/, "not an ISO 3166 alpha-2 code");
+
+/** Why a plain decimal is not acceptable, or null when it is. */
+type Check = (plain: string) => string | null;
+
+const positive: Check = (plain) => (isPositive(plain) ? null : NOT_POSITIVE);
+const count: Check = (plain) =>
+  !isInteger(plain) || plain.startsWith("-") ? NOT_COUNT : fitsBigint(plain) ? null : "too large for a 64-bit integer";
+
+/** A number read as plain decimal text by `read` (null: not a number) that passes `check`. */
+const numberField = (read: (v: unknown) => string | null, check: Check, reason: string) =>
+  z.unknown().transform((v, ctx) => {
+    const plain = read(v);
+    const problem = v === undefined ? "missing" : plain === null ? reason : check(plain);
+    if (problem === null) return plain!;
+    ctx.addIssue({ code: "custom", message: problem });
+    return z.NEVER;
+  });
+
+/** JSON: only a JSON number (a LosslessNumber, exact text) is a number; "2" is a string. */
+const fromJson = (v: unknown) => (isLosslessNumber(v) ? plainDecimal(v.value) : null);
+/** CSV: a cell written as `pattern` allows. */
+const fromCell = (pattern: RegExp) => (v: unknown) => (typeof v === "string" && pattern.test(v) ? plainDecimal(v) : null);
+
+/** A price in JSON: a JSON number > 0 (exact text). */
+export const jsonPositive = numberField(fromJson, positive, NOT_POSITIVE);
+/** A price in CSV: a plain decimal > 0. */
+export const csvPositive = numberField(fromCell(PLAIN_DECIMAL), positive, NOT_POSITIVE);
+/** A token count in JSON: a non-negative integer JSON number that fits bigint. */
+export const jsonCount = numberField(fromJson, count, NOT_COUNT);
+/** A token count in CSV: digits only, fitting bigint. */
+export const csvCount = numberField(fromCell(PLAIN_INTEGER), count, NOT_COUNT);
+
+/** A price that may be absent or null ("not listed"). */
+export const jsonPrice = jsonPositive.nullish().transform((v) => v ?? null);
+/** A CSV cell that may be empty (null); otherwise it must pass `schema`. */
+export const emptyOr = <T>(schema: z.ZodType<T, unknown>) => z.preprocess((v) => (v === "" ? null : v), schema.nullable());
+/** A CSV price cell; empty means not listed. */
+export const csvPrice = emptyOr(csvPositive);
+
+/** `models[1].input` from a zod path. */
+export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {
+  let out = prefix;
+  for (const key of path) out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
+  return out;
+}
+
+/** The first problem zod found, as a field and a reason. */
+export function firstIssue(error: z.ZodError, prefix = ""): { field: string; reason: string } {
+  const issue = error.issues[0]!;
+  return { field: fieldPath(issue.path, prefix) || "value", reason: issue.message };
+}

@@ -1,0 +1,13 @@
+// Importers and data quality gates: parsed units in, accepted rows (or quarantine) out.
+export { UnreadableFile, type ImportOutcome } from "./outcome.ts";
+export { importPrices, importPriceFile, type ImportPricesInput } from "./import-prices.ts";
+export { importUsage, importUsageFile, type ImportUsageInput } from "./import-usage.ts";
+export { importFx, importFxFile, type ImportFxInput } from "./import-fx.ts";
+export { validateSheet, rejectionMessage, SHEET_SCHEMA, type Sheet, type ModelPrice, type SheetOrigin, type SheetVerdict } from "./sheet.ts";
+export { storeSheet, type StoreSheetResult } from "./store-sheet.ts";
+export { canonicalSheet, contentSha256 } from "./canonical.ts";
+export { validateUsage, type UsageRecord } from "./usage.ts";
+export { ecbCrossRates, validateFx, CROSS_RATE_SCALE, type FxRate } from "./fx.ts";
+export { plainDecimal, divideDecimals, isPositive } from "./decimal.ts";
+export { parseOffsetInstant, ecbPublicationTime } from "./instant.ts";
+export { ACTIVE_CURRENCIES, WITHDRAWN_CURRENCIES, UNITS, isActiveCurrency, isKnownCurrency, type Unit } from "./currencies.ts";

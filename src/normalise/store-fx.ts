@@ -1,0 +1,39 @@
+/**
+ * FX rates are merged set-based: a (currency, as_of) whose current row (latest id) has the
+ * same value changes nothing; a different value is a correction, a new row.
+ */
+import { sql } from "drizzle-orm";
+import { rows, type Db } from "../db/index.ts";
+import type { FxRate } from "./fx.ts";
+
+const BATCH = 2000;
+
+export async function storeFx(tx: Db, rates: FxRate[], opts: { source: string; payloadId: string }): Promise<{ keys: number; stored: number }> {
+  await tx.execute(sql`
+    create temp table fx_staging (seq int not null, currency text not null, cny_per_unit numeric not null, as_of timestamptz not null)
+    on commit drop`);
+  for (let i = 0; i < rates.length; i += BATCH) {
+    const values = rates
+      .slice(i, i + BATCH)
+      .map((r) => sql`(${r.seq}::int, ${r.currency}, ${r.cnyPerUnit}::numeric, ${r.asOf}::timestamptz)`);
+    await tx.execute(sql`insert into fx_staging values ${sql.join(values, sql`, `)}`);
+  }
+  const [r] = await rows<{ keys: string; stored: string }>(
+    tx,
+    sql`with incoming as (
+          select distinct on (currency, as_of) * from fx_staging order by currency, as_of, seq),
+        written as (
+          insert into fx_rates (currency, cny_per_unit, as_of, source, payload_id)
+          select i.currency, i.cny_per_unit, i.as_of, ${opts.source}, ${opts.payloadId}::bigint
+          from incoming i
+          left join lateral (
+            select f.cny_per_unit from fx_rates f
+            where f.currency = i.currency and f.as_of = i.as_of
+            order by f.id desc limit 1) cur on true
+          where cur.cny_per_unit is null or cur.cny_per_unit <> i.cny_per_unit
+          order by i.seq
+          returning 1)
+        select (select count(*) from incoming) as keys, (select count(*) from written) as stored`,
+  );
+  return { keys: Number(r!.keys), stored: Number(r!.stored) };
+}

@@ -1,0 +1,58 @@
+/**
+ * Stores one accepted sheet: price_sheets + sheet_models in one transaction. The same
+ * sheet again (provider, as_of, content) changes nothing.
+ */
+import { sql } from "drizzle-orm";
+import { rows, type Db } from "../db/index.ts";
+import { contentSha256, jsonText } from "./canonical.ts";
+import { lockInputs, sha256Hex } from "./payload.ts";
+import type { Sheet, SheetOrigin } from "./sheet.ts";
+
+export type StoreSheetResult =
+  | { status: "stored"; sheetId: string }
+  | { status: "unchanged" }
+  | { status: "rejected"; field: string; reason: string };
+
+export type StoreSheetOptions = { payloadId: string | null; knownCountries?: Record<string, string> | undefined };
+
+export async function storeSheet(db: Db, sheet: Sheet, origin: SheetOrigin, opts: StoreSheetOptions): Promise<StoreSheetResult> {
+  return db.transaction(async (tx) => {
+    await lockInputs(tx, "prices");
+    const country = await resolveCountry(tx, sheet, opts.knownCountries);
+    if (!country) {
+      const reason = `unknown_country: the sheet has no country and none is known for provider ${JSON.stringify(sheet.provider)}`;
+      return { status: "rejected", field: "country", reason };
+    }
+    const [made] = await rows<{ id: string }>(
+      tx,
+      sql`insert into price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, payload_id)
+          values (${sheet.provider}, ${country.code}, ${country.source}, ${sheet.asOf}::timestamptz, ${sheet.currency}, ${sheet.unit},
+                  ${origin.raw}, ${sha256Hex(origin.raw)}, ${contentSha256(sheet)}, ${opts.payloadId}::bigint)
+          on conflict (provider, as_of, content_sha256) do nothing
+          returning id`,
+    );
+    if (!made) return { status: "unchanged" };
+    const values = sheet.models.map(
+      (m) => sql`(${made.id}::bigint, ${m.model}, ${m.currency}, ${m.unit}, ${m.input}::numeric, ${m.cachedInput}::numeric,
+                  ${m.output}::numeric, ${m.tiers ? jsonText(m.tiers) : null}::jsonb, ${m.offPeak ? jsonText(m.offPeak) : null}::jsonb)`,
+    );
+    await tx.execute(sql`insert into sheet_models (sheet_id, model, currency, unit, input, cached_input, output, tiers, off_peak)
+                         values ${sql.join(values, sql`, `)}`);
+    return { status: "stored", sheetId: made.id };
+  });
+}
+
+type Country = { code: string; source: "sheet" | "provider_history" | "source_config" };
+
+/** The sheet's own country, else the provider's latest earlier accepted sheet's, else the source configuration's. */
+async function resolveCountry(db: Db, sheet: Sheet, known: Record<string, string> | undefined): Promise<Country | null> {
+  if (sheet.country) return { code: sheet.country, source: "sheet" };
+  const [earlier] = await rows<{ country: string }>(
+    db,
+    sql`select country from price_sheets where provider = ${sheet.provider} and as_of < ${sheet.asOf}::timestamptz
+        order by as_of desc, id desc limit 1`,
+  );
+  if (earlier) return { code: earlier.country, source: "provider_history" };
+  const configured = known?.[sheet.provider];
+  return configured ? { code: configured, source: "source_config" } : null;
+}

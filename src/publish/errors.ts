@@ -1,0 +1,53 @@
+/**
+ * The one place where failures become HTTP answers: `{"error":{"code","message"}}` with the
+ * status a CiyuanError's code stands for. Bad input is a 4xx, never a 500.
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+import { CiyuanError, type ErrorCode } from "../errors.ts";
+import { toJson } from "./json.ts";
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  bad_input: 400,
+  not_found: 404,
+  unknown_index: 404,
+  conflict: 409,
+  immutable: 409,
+  bad_config: 500,
+  internal: 500,
+};
+
+export function statusFor(code: ErrorCode): ContentfulStatusCode {
+  return STATUS[code];
+}
+
+export function errorResponse(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
+  return c.body(toJson({ error: { code, message } }), status, { "Content-Type": "application/json; charset=utf-8" });
+}
+
+/** A failed zod validation of a request part, as one line naming the parameter. */
+export function badParameters(c: Context, target: string, error: ZodError): Response {
+  const issue = error.issues[0];
+  const where = issue && issue.path.length > 0 ? issue.path.join(".") : target;
+  const message = issue ? `${where}: ${issue.message}` : `invalid ${target}`;
+  return errorResponse(c, 400, "bad_request", message);
+}
+
+/** Anything thrown by a handler. Unexpected errors are logged and answered without detail. */
+export function errorFromThrown(c: Context, err: unknown, log: (line: string) => void): Response {
+  if (err instanceof CiyuanError) {
+    const status = statusFor(err.code);
+    if (status < 500) return errorResponse(c, status, err.code, err.message);
+    log(`${c.req.method} ${c.req.path}: ${err.message}`);
+    return errorResponse(c, status, err.code, "internal error");
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    return errorResponse(c, err.status as ContentfulStatusCode, "bad_request", err.message || "bad request");
+  }
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  log(`${c.req.method} ${c.req.path}: ${detail.split("\n")[0]}`);
+  return errorResponse(c, 500, "internal", "internal error");
+}

@@ -1,0 +1,5 @@
+// The /v1/indices routes, one module each.
+export * as list from "./list.ts";
+export * as latest from "./latest.ts";
+export * as fixings from "./fixings.ts";
+export * as fixing from "./fixing.ts";
