@@ -3,10 +3,13 @@
  * plain count(*) of usage_records. The ratios, not the milliseconds, are what carry over
  * from one machine to another. Figures are printed, never asserted.
  *
- *   node --import tsx scripts/bench-fixing.ts [--days 365]
+ *   node --import tsx scripts/bench-fixing.ts [--days 365] [--jit-off]
  *
  * Runs on in-memory PGlite, and also on Postgres when DATABASE_URL or TEST_DATABASE_URL
  * is set: a fresh database is created on that server for the run and dropped after it.
+ * --jit-off sets jit = off on that database: the engine's temporary tables carry no
+ * statistics, so the planner's cost guesses can be high enough to make Postgres JIT-compile
+ * small queries, and the flag shows what that costs.
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -138,17 +141,19 @@ async function benchPglite(days: number): Promise<Figures> {
 }
 
 /** A throw-away database on the given server, dropped whatever happens. */
-async function benchPostgres(serverUrl: string, days: number): Promise<Figures> {
+async function benchPostgres(serverUrl: string, days: number, jitOff: boolean): Promise<Figures> {
   const name = `ciyuan_bench_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
+    if (jitOff) await admin.query(`ALTER DATABASE ${name} SET jit = off`);
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
     const database = await openDatabase({ databaseUrl: url.toString() });
     try {
-      return await bench(database, days);
+      const figures = await bench(database, days);
+      return { ...figures, engine: `postgres (jit ${jitOff ? "off" : "server default"})` };
     } finally {
       await database.close();
     }
@@ -180,7 +185,7 @@ function report(f: Figures): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { days: { type: "string", default: "365" } } });
+  const { values } = parseArgs({ options: { days: { type: "string", default: "365" }, "jit-off": { type: "boolean", default: false } } });
   const days = Number.parseInt(values.days, 10);
   if (!(days >= 1 && days <= 3650)) throw new Error(`--days: expected 1..3650, got ${values.days}`);
   const serverUrl = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
@@ -190,7 +195,7 @@ async function main(): Promise<void> {
   // Postgres figure would be hidden under it.
   if (serverUrl) {
     process.stderr.write("postgres...\n");
-    console.log(report(await benchPostgres(serverUrl, days)));
+    console.log(report(await benchPostgres(serverUrl, days, values["jit-off"])));
   }
   process.stderr.write("pglite (in-memory)...\n");
   console.log(report(await benchPglite(days)));
