@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { Db } from "../db/index.ts";
 import { startServer } from "../publish/server.ts";
 import { parsePort } from "./args.ts";
 import { withDatabase } from "./context.ts";
@@ -16,6 +17,15 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** Serves until SIGINT or SIGTERM, then closes the server (the caller closes the database). */
+export async function serveUntilSignal(db: Db, port: number, label = ""): Promise<void> {
+  const server = await startServer(db, port);
+  process.stderr.write(`ciyuan: serving on ${server.url}${label}\n`);
+  const signal = await untilSignal();
+  process.stderr.write(`ciyuan: ${signal}, shutting down\n`);
+  await server.close();
+}
+
 export function register(program: Command): void {
   program
     .command("serve")
@@ -23,11 +33,7 @@ export function register(program: Command): void {
     .option("--port <n>", "port to listen on (default: PORT, else 3000)", parsePort)
     .action(async (opts: { port?: number }) => {
       await withDatabase(async (database, config) => {
-        const server = await startServer(database.db, opts.port ?? config.port);
-        process.stderr.write(`ciyuan: serving on ${server.url}\n`);
-        const signal = await untilSignal();
-        process.stderr.write(`ciyuan: ${signal}, shutting down\n`);
-        await server.close();
+        await serveUntilSignal(database.db, opts.port ?? config.port);
       });
     });
 }

@@ -5,13 +5,12 @@
 import type { Command } from "commander";
 import { DateTime } from "luxon";
 import { backfill, definitionAt, finalFixingTime, indexCodes } from "../engine/index.ts";
-import { startServer } from "../publish/index.ts";
 import { loadSampleOnce } from "../sample/index.ts";
 import type { Db } from "../db/index.ts";
 import { parsePort } from "./args.ts";
 import { progressPrinter } from "./backfill.ts";
 import { withDatabase } from "./context.ts";
-import { untilSignal } from "./serve.ts";
+import { serveUntilSignal } from "./serve.ts";
 
 const BACKFILL_DAYS = 60;
 
@@ -43,11 +42,8 @@ export function register(program: Command): void {
           const r = await backfill(db, { index: code, ...range, onProgress: progressPrinter(code) });
           process.stderr.write(`ciyuan: ${code}: ${r.computed.length} final fixings computed, ${r.skipped} already there\n`);
         }
-        const server = await startServer(db, opts.port ?? config.port);
-        process.stderr.write(`ciyuan: serving on ${server.url} (${database.engine} at ${database.engine === "pglite" ? database.location : "DATABASE_URL"})\n`);
-        const signal = await untilSignal();
-        process.stderr.write(`ciyuan: ${signal}, shutting down\n`);
-        await server.close();
+        const where = database.engine === "pglite" ? database.location : "DATABASE_URL";
+        await serveUntilSignal(db, opts.port ?? config.port, ` (${database.engine} at ${where})`);
       });
     });
 }
