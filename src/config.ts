@@ -11,6 +11,14 @@ const EnvSchema = z.object({
   CIYUAN_DATA_DIR: z.string().min(1).default("./.ciyuan"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // PKCS#8 PEM text, or a path to a PEM file; unset: a key generated once under CIYUAN_DATA_DIR.
+  CIYUAN_SIGNING_KEY: z.string().min(1).optional().or(z.literal("").transform(() => undefined)),
+  // Unset: the operator routes (/v1/admin/...) are off. Short tokens are refused.
+  CIYUAN_ADMIN_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
 });
 
 export type Config = {
@@ -18,6 +26,8 @@ export type Config = {
   dataDir: string;
   port: number;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  signingKey: string | undefined;
+  adminToken: string | undefined;
 };
 
 /** Parses the environment once; every entry point calls this at start. */
@@ -33,5 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.CIYUAN_DATA_DIR),
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    signingKey: e.CIYUAN_SIGNING_KEY,
+    adminToken: e.CIYUAN_ADMIN_TOKEN,
   };
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { backfill, type BackfillProgress } from "../engine/index.ts";
 import { CiyuanError } from "../errors.ts";
 import { parseDate, parseIndexCode } from "./args.ts";
+import { loadSigner } from "../signing/index.ts";
 import { withDatabase } from "./context.ts";
 
 /** Progress on stderr: done/total, rate and ETA, at most a few lines a second. */
@@ -28,8 +29,8 @@ export function register(program: Command): void {
     .requiredOption("--to <date>", "last day, YYYY-MM-DD", parseDate)
     .action(async (opts: { index: string; from: string; to: string }) => {
       if (opts.from > opts.to) throw new CiyuanError("bad_request", `--from ${opts.from} is after --to ${opts.to}`);
-      await withDatabase(async ({ db }) => {
-        const r = await backfill(db, { ...opts, onProgress: progressPrinter(opts.index) });
+      await withDatabase(async ({ db }, config) => {
+        const r = await backfill(db, { ...opts, signer: loadSigner(config), onProgress: progressPrinter(opts.index) });
         process.stderr.write(`${opts.index}: ${r.computed.length} fixings computed, ${r.skipped} already there\n`);
       });
     });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { computeFixing } from "../engine/index.ts";
+import { loadSigner } from "../signing/index.ts";
 import { printFixing } from "./print.ts";
 import { parseIndexCode, parseInstant } from "./args.ts";
 import { withDatabase } from "./context.ts";
@@ -12,8 +13,9 @@ export function register(program: Command): void {
     .requiredOption("--at <iso>", "fixing time, ISO 8601 with offset", parseInstant)
     .option("--reason <text>", "why, when this recomputes an existing fixing")
     .action(async (opts: { index: string; at: string; reason?: string }) => {
-      await withDatabase(async ({ db }) => {
-        const f = await computeFixing(db, { index: opts.index, at: opts.at, kind: "final", reason: opts.reason });
+      await withDatabase(async ({ db }, config) => {
+        const signer = loadSigner(config);
+        const f = await computeFixing(db, { index: opts.index, at: opts.at, kind: "final", reason: opts.reason, signer });
         await printFixing(db, { index: f.index, fixingTime: f.fixingTime, kind: "final", revision: f.revision });
       });
     });

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import type { Db } from "../db/index.ts";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/index.ts";
+import { loadSigner } from "../signing/index.ts";
 import { startServer } from "../publish/server.ts";
 import { parsePort } from "./args.ts";
 import { withDatabase } from "./context.ts";
@@ -18,8 +20,9 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 /** Serves until SIGINT or SIGTERM, then closes the server (the caller closes the database). */
-export async function serveUntilSignal(db: Db, port: number, label = ""): Promise<void> {
-  const server = await startServer(db, port);
+export async function serveUntilSignal(database: Database, config: Config, port: number, label = ""): Promise<void> {
+  const signer = loadSigner(config);
+  const server = await startServer(database, port, { signer, adminToken: config.adminToken });
   process.stderr.write(`ciyuan: serving on ${server.url}${label}\n`);
   const signal = await untilSignal();
   process.stderr.write(`ciyuan: ${signal}, shutting down\n`);
@@ -33,7 +36,7 @@ export function register(program: Command): void {
     .option("--port <n>", "port to listen on (default: PORT, else 3000)", parsePort)
     .action(async (opts: { port?: number }) => {
       await withDatabase(async (database, config) => {
-        await serveUntilSignal(database.db, opts.port ?? config.port);
+        await serveUntilSignal(database, config, opts.port ?? config.port);
       });
     });
 }

@@ -9,6 +9,7 @@ import { loadSampleOnce } from "../sample/index.ts";
 import type { Db } from "../db/index.ts";
 import { parsePort } from "./args.ts";
 import { progressPrinter } from "./backfill.ts";
+import { loadSigner } from "../signing/index.ts";
 import { withDatabase } from "./context.ts";
 import { serveUntilSignal } from "./serve.ts";
 
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .action(async (opts: { port?: number }) => {
       await withDatabase(async (database, config) => {
         const { db } = database;
+        const signer = loadSigner(config);
         const now = new Date().toISOString();
         const sample = await loadSampleOnce(db, { now, days: BACKFILL_DAYS });
         if (sample.loaded) {
@@ -39,11 +41,11 @@ export function register(program: Command): void {
         }
         for (const code of await indexCodes(db)) {
           const range = await backfillRange(db, code, now);
-          const r = await backfill(db, { index: code, ...range, onProgress: progressPrinter(code) });
+          const r = await backfill(db, { index: code, ...range, signer, onProgress: progressPrinter(code) });
           process.stderr.write(`ciyuan: ${code}: ${r.computed.length} final fixings computed, ${r.skipped} already there\n`);
         }
         const where = database.engine === "pglite" ? database.location : "DATABASE_URL";
-        await serveUntilSignal(db, opts.port ?? config.port, ` (${database.engine} at ${where})`);
+        await serveUntilSignal(database, config, opts.port ?? config.port, ` (${database.engine} at ${where})`);
       });
     });
 }

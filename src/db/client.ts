@@ -12,6 +12,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { SQL } from "drizzle-orm";
 import * as schema from "./schema.ts";
+import { listenPostgres, type Unlisten } from "./listen.ts";
 
 export type Schema = typeof schema;
 /** A database handle or an open transaction: both run the same queries. */
@@ -25,6 +26,8 @@ export type Database = {
   close(): Promise<void>;
   /** PGlite only: the whole data directory as a tarball (see loadDataDir). */
   dump?: () => Promise<Blob | File>;
+  /** Calls onPayload for each NOTIFY on the channel (delivered at the sender's commit). */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<Unlisten>;
 };
 
 export type OpenOptions = {
@@ -52,7 +55,14 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // A dropped idle connection must not crash the process; the next query reconnects.
     pool.on("error", () => {});
     const db = drizzlePg({ client: pool, schema }) as unknown as Db;
-    return { engine: "postgres", db, location: opts.databaseUrl, close: () => pool.end() };
+    const url = opts.databaseUrl;
+    return {
+      engine: "postgres",
+      db,
+      location: url,
+      close: () => pool.end(),
+      listen: (channel, onPayload) => listenPostgres(url, channel, onPayload),
+    };
   }
   const dir = opts.dataDir;
   if (dir && dir !== ":memory:") fs.mkdirSync(dir, { recursive: true });
@@ -69,6 +79,12 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     location: dir ?? ":memory:",
     close: () => client.close(),
     dump: () => client.dumpDataDir("none"),
+    listen: async (channel, onPayload) => {
+      const unlisten = await client.listen(channel, onPayload);
+      return async () => {
+        await unlisten().catch(() => {});
+      };
+    },
   };
 }
 

@@ -3,3 +3,4 @@ export * from "./client.ts";
 export * as schema from "./schema.ts";
 export { migrate } from "./migrate.ts";
 export { openMigrated } from "./open.ts";
+export type { Unlisten } from "./listen.ts";

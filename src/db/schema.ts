@@ -286,3 +286,84 @@ export const meta = pgTable("meta", {
   value: text("value").notNull(),
   setAt: ts("set_at").notNull().default(sql`clock_timestamp()`),
 });
+
+/** Every public key that ever signed a published number, so an old signature stays
+ * verifiable after a key rotation. */
+export const signingKeys = pgTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  alg: text("alg").notNull(), // Ed25519
+  publicKey: text("public_key").notNull(), // SPKI PEM
+  firstUsedAt: ts("first_used_at").notNull().default(sql`clock_timestamp()`),
+});
+
+/** The Ed25519 signature of one fixing revision, made when it was computed. */
+export const fixingSignatures = pgTable(
+  "fixing_signatures",
+  {
+    fixingId: ref("fixing_id")
+      .notNull()
+      .references(() => fixings.id),
+    kid: text("kid")
+      .notNull()
+      .references(() => signingKeys.kid),
+    sig: text("sig").notNull(), // base64url
+    signedAt: ts("signed_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ columns: [t.fixingId, t.kid] })],
+);
+
+/** One revision of a monthly settlement price: a new revision whenever a fixing of the
+ * month is added or restated, never an overwrite. */
+export const settlements = pgTable(
+  "settlements",
+  {
+    id: id(),
+    indexCode: text("index_code").notNull(),
+    month: text("month").notNull(), // YYYY-MM, calendar month in the index's fixing time zone
+    revision: integer("revision").notNull(),
+    value: numeric("value", { mode: "string" }), // 6 dp half-even; null while no fixing has a value
+    provisional: boolean("provisional").notNull(),
+    fixingCount: integer("fixing_count").notNull(),
+    reason: text("reason").notNull(),
+    computedAt: ts("computed_at").notNull().default(sql`clock_timestamp()`),
+    kid: text("kid").references(() => signingKeys.kid),
+    sig: text("sig"),
+  },
+  (t) => [
+    uniqueIndex("settlements_identity").on(t.indexCode, t.month, t.revision),
+    check("settlements_month", sql`${t.month} ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`),
+  ],
+);
+
+/** The fixing revisions a settlement revision averaged. */
+export const settlementFixings = pgTable(
+  "settlement_fixings",
+  {
+    settlementId: ref("settlement_id")
+      .notNull()
+      .references(() => settlements.id),
+    fixingId: ref("fixing_id")
+      .notNull()
+      .references(() => fixings.id),
+  },
+  (t) => [primaryKey({ columns: [t.settlementId, t.fixingId] })],
+);
+
+/** One run of one collector source: what /health reports as its last attempt, success, error. */
+export const sourceRuns = pgTable(
+  "source_runs",
+  {
+    id: id(),
+    source: text("source").notNull(),
+    kind: text("kind").notNull(),
+    startedAt: ts("started_at").notNull(),
+    finishedAt: ts("finished_at").notNull().default(sql`clock_timestamp()`),
+    outcome: text("outcome").notNull(), // ok | not_modified | failed
+    detail: text("detail"), // "N sheets", or the failure reason
+    payloadId: ref("payload_id").references(() => payloads.id),
+  },
+  (t) => [
+    index("source_runs_source_finished").on(t.source, t.finishedAt),
+    check("source_runs_outcome", sql`${t.outcome} in ('ok', 'not_modified', 'failed')`),
+  ],
+);

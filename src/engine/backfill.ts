@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
+import type { Signer } from "../signing/index.ts";
 import { definitionAt } from "./definitions.ts";
 import { computeFixing, type StoredFixing } from "./fixing.ts";
 import { datesBetween, finalFixingTime } from "./schedule-times.ts";
@@ -13,7 +14,14 @@ export type BackfillProgress = { done: number; total: number; fixingTime: string
  */
 export async function backfill(
   db: Db,
-  opts: { index: string; from: string; to: string; reason?: string; onProgress?: (p: BackfillProgress) => void },
+  opts: {
+    index: string;
+    from: string;
+    to: string;
+    reason?: string;
+    signer?: Signer | undefined;
+    onProgress?: (p: BackfillProgress) => void;
+  },
 ): Promise<{ computed: StoredFixing[]; skipped: number }> {
   const dates = datesBetween(opts.from, opts.to);
   const def = await definitionAt(db, opts.index, `${opts.to}T23:59:59Z`);
@@ -23,7 +31,7 @@ export async function backfill(
     const at = finalFixingTime(def, date);
     const exists = await rows(db, sql`SELECT 1 FROM fixings WHERE index_code = ${opts.index} AND kind = 'final' AND fixing_time = ${at}::timestamptz LIMIT 1`);
     if (exists.length > 0) skipped++;
-    else computed.push(await computeFixing(db, { index: opts.index, at, kind: "final", reason: opts.reason ?? "backfill" }));
+    else computed.push(await computeFixing(db, { index: opts.index, at, kind: "final", reason: opts.reason ?? "backfill", signer: opts.signer }));
     opts.onProgress?.({ done: i + 1, total: dates.length, fixingTime: at, computed: exists.length === 0 });
   }
   return { computed, skipped };

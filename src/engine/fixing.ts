@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../db/index.ts";
+import type { Signer } from "../signing/index.ts";
 import { cappedWeights } from "./capping.ts";
 import { candidates } from "./constituents.ts";
 import { roundHalfEven } from "./decimal.ts";
@@ -13,11 +14,19 @@ import { fxInForce, sheetsInForce, usageInWindow } from "./inputs.ts";
 import { collectUsedInputs, inputsSha256 } from "./inputs-hash.ts";
 import { listedPricesWithHolds } from "./holds.ts";
 import { chainLevel, previousOkFinal } from "./level.ts";
+import { signFixing } from "./seal.ts";
 import { basketStats } from "./value.ts";
 
 export type FixingKind = "final" | "indicative";
 
-export type FixingRequest = { index: string; at: string; kind: FixingKind; reason?: string };
+export type FixingRequest = {
+  index: string;
+  at: string;
+  kind: FixingKind;
+  reason?: string | undefined;
+  /** Signs the stored revision in the same transaction; unsigned without one (tests). */
+  signer?: Signer | undefined;
+};
 
 export type StoredFixing = {
   id: string;
@@ -59,7 +68,7 @@ export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredF
     const published = sufficient
       ? { ...(await rounded(tx, stats)), level: await chainLevel(tx, def, prev) }
       : carried(prev);
-    return store(tx, def, req, {
+    const stored = await store(tx, def, req, {
       status: sufficient ? "ok" : "insufficient",
       ...published,
       constituents: stats.constituents,
@@ -68,6 +77,8 @@ export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredF
       carriedFromFixingId: sufficient ? null : (prev?.id ?? null),
       hash,
     });
+    if (req.signer) await signFixing(tx, stored.id, req.signer);
+    return stored;
   });
 }
 

@@ -4,26 +4,20 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import type { Db } from "../db/index.ts";
+import type { AppDeps } from "./deps.ts";
 import { badParameters, errorFromThrown, errorResponse } from "./errors.ts";
-import * as indices from "./routes/v1/indices/index.ts";
+import { ROUTES } from "./routes/index.ts";
 
-export type AppOptions = {
-  /** Where unexpected failures are reported (one line each); stderr by default. */
-  log?: (line: string) => void;
-};
-
-export function createApp(db: Db, options: AppOptions = {}): OpenAPIHono {
-  const log = options.log ?? ((line: string) => process.stderr.write(`ciyuan: ${line}\n`));
+export function createApp(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono({
     strict: false,
     defaultHook: (result, c) => {
       if (!result.success) return badParameters(c, result.target, result.error);
     },
   });
-  app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
-  for (const route of [indices.list, indices.latest, indices.fixings, indices.fixing]) route.register(app, db);
+  app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], exposeHeaders: ["ETag"] }));
+  for (const route of ROUTES) route.register(app, deps);
   app.notFound((c) => errorResponse(c, 404, "not_found", `no such route: ${c.req.method} ${c.req.path}`));
-  app.onError((err, c) => errorFromThrown(c, err, log));
+  app.onError((err, c) => errorFromThrown(c, err, deps.log));
   return app;
 }

@@ -4,6 +4,7 @@
  * 2.345000 is published as 2.345000, a token count of 18014398509481986 as exactly that.
  */
 import { LosslessNumber, stringify } from "lossless-json";
+import { ALG, fixingPayload, type Signer } from "../signing/index.ts";
 import type { FixingView, IndexView } from "./views.ts";
 
 /** The unit every published price and value is quoted per. */
@@ -27,8 +28,18 @@ export function toJson(value: unknown, space?: number | string): string {
   return text;
 }
 
+/**
+ * The fixing's signature: the one stored when it was computed; for a revision stored
+ * without one, the signer's (Ed25519 is deterministic, so it is the same every time).
+ */
+export function fixingSignature(view: FixingView, signer?: Signer): { kid: string; alg: string; sig: string } | null {
+  if (view.signature) return { kid: view.signature.kid, alg: ALG, sig: view.signature.sig };
+  if (!signer) return null;
+  return { kid: signer.kid, alg: ALG, sig: signer.sign(fixingPayload(view)) };
+}
+
 /** The published fixing object (with constituents and exclusions when the view has them). */
-export function fixingJson(view: FixingView): object {
+export function fixingJson(view: FixingView, signer?: Signer): object {
   const out: Record<string, unknown> = {
     index: view.index,
     fixing_time: view.fixingTime,
@@ -47,6 +58,7 @@ export function fixingJson(view: FixingView): object {
     constituent_count: view.constituentCount,
     provider_count: view.providerCount,
     carried_from: view.carriedFrom && { fixing_time: view.carriedFrom.fixingTime, revision: view.carriedFrom.revision },
+    signature: fixingSignature(view, signer),
   };
   if (view.constituents) {
     out.constituents = view.constituents.map((c) => ({

@@ -12,6 +12,14 @@ export const ErrorBody = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
   .openapi("Error");
 
+export const Signature = z
+  .object({
+    kid: z.string().describe("the key, as listed at /v1/keys"),
+    alg: z.literal("Ed25519"),
+    sig: z.string().describe("base64url Ed25519 signature of the ciyuan-fixing/1 (or ciyuan-settlement/1) text"),
+  })
+  .openapi("Signature");
+
 export const Fixing = z
   .object({
     index: z.string(),
@@ -31,6 +39,7 @@ export const Fixing = z
     constituent_count: z.number().int(),
     provider_count: z.number().int(),
     carried_from: z.object({ fixing_time: z.string(), revision: z.number().int() }).nullable(),
+    signature: Signature.nullable(),
   })
   .openapi("Fixing");
 

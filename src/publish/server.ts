@@ -2,29 +2,52 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import type { Db } from "../db/index.ts";
-import { createApp, type AppOptions } from "./app.ts";
+import type { Database } from "../db/index.ts";
+import type { Signer } from "../signing/index.ts";
+import { createApp } from "./app.ts";
+import { fixingEvents } from "./events.ts";
 
 export type RunningServer = { url: string; close(): Promise<void> };
 
-export type ServerOptions = AppOptions & {
+export type ServerOptions = {
+  signer: Signer;
+  adminToken?: string | undefined;
+  /** Where unexpected failures are reported (one line each); stderr by default. */
+  log?: (line: string) => void;
   /** Interface to listen on; all interfaces when absent. */
   hostname?: string;
   /** How long open requests (e.g. a long CSV stream) may finish before being cut, on close. */
   graceMs?: number;
 };
 
-export function startServer(db: Db, port: number, options: ServerOptions = {}): Promise<RunningServer> {
-  const app = createApp(db, options);
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname: options.hostname }) as Server;
+export async function startServer(database: Database, port: number, options: ServerOptions): Promise<RunningServer> {
+  const events = await fixingEvents(database);
+  const log = options.log ?? ((line: string) => process.stderr.write(`ciyuan: ${line}\n`));
+  const app = createApp({ db: database.db, signer: options.signer, events, adminToken: options.adminToken, log });
+  try {
+    const { server, url } = await listen(app.fetch, port, options.hostname);
+    return {
+      url,
+      close: async () => {
+        await events.close();
+        await closeServer(server, options.graceMs ?? 5000);
+      },
+    };
+  } catch (err) {
+    await events.close();
+    throw err;
+  }
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname?: string) {
+  return new Promise<{ server: Server; url: string }>((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }) as Server;
     server.once("error", reject);
     server.once("listening", () => {
       server.off("error", reject);
       const address = server.address() as AddressInfo;
-      const host = options.hostname ?? "localhost";
-      const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
-      resolve({ url, close: () => closeServer(server, options.graceMs ?? 5000) });
+      const host = hostname ?? "localhost";
+      resolve({ server, url: `http://${host.includes(":") ? `[${host}]` : host}:${address.port}` });
     });
   });
 }

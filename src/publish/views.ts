@@ -60,6 +60,8 @@ export type FixingView = {
   providerCount: number;
   /** Insufficient fixings: the ok fixing whose value and level they carry. */
   carriedFrom: { fixingTime: string; revision: number } | null;
+  /** The signature stored when the revision was computed (the first key's, if several). */
+  signature: { kid: string; sig: string } | null;
   constituents?: ConstituentView[];
   exclusions?: ExclusionView[];
 };
@@ -110,6 +112,8 @@ type FixingRow = {
   provider_count: number;
   carried_fixing_time: string | null;
   carried_revision: number | null;
+  sig_kid: string | null;
+  sig: string | null;
 };
 
 // `f` is the fixing revision, `cf` the fixing an insufficient one carries forward.
@@ -121,8 +125,12 @@ const FIXING_COLUMNS = sql`
   f.currency, f.methodology_version, f.revision::int AS revision, f.computed_at,
   f.inputs_sha256, f.reason, f.constituent_count::int AS constituent_count,
   f.provider_count::int AS provider_count,
-  cf.fixing_time AS carried_fixing_time, cf.revision::int AS carried_revision`;
-const FIXING_FROM = sql`fixings f LEFT JOIN fixings cf ON cf.id = f.carried_from_fixing_id`;
+  cf.fixing_time AS carried_fixing_time, cf.revision::int AS carried_revision,
+  sg.kid AS sig_kid, sg.sig`;
+const FIXING_FROM = sql`fixings f LEFT JOIN fixings cf ON cf.id = f.carried_from_fixing_id
+  LEFT JOIN LATERAL (
+    SELECT s.kid, s.sig FROM fixing_signatures s WHERE s.fixing_id = f.id ORDER BY s.signed_at, s.kid LIMIT 1
+  ) sg ON true`;
 
 function toView(r: FixingRow): FixingView {
   return {
@@ -148,6 +156,7 @@ function toView(r: FixingRow): FixingView {
       r.carried_fixing_time === null || r.carried_revision === null
         ? null
         : { fixingTime: isoUtc(r.carried_fixing_time), revision: r.carried_revision },
+    signature: r.sig_kid === null || r.sig === null ? null : { kid: r.sig_kid, sig: r.sig },
   };
 }
 

@@ -14,7 +14,7 @@ describeEachEngine("publish: GET /v1/indices/{code}/fixings/{fixing_time}", (ctx
       expect(Object.keys(r.json)).toEqual([
         "index", "fixing_time", "kind", "status", "value", "level", "currency", "unit", "percentiles",
         "methodology_version", "revision", "computed_at", "inputs_sha256", "reason", "constituent_count",
-        "provider_count", "carried_from", "constituents", "exclusions",
+        "provider_count", "carried_from", "signature", "constituents", "exclusions",
       ]);
       expect(r.json).toMatchObject({ index: "CTPI", kind: "final", status: "ok", revision: 1, computed_at: "2026-09-29T08:00:05.123456Z" });
       expect(Object.keys(r.json.constituents[0])).toEqual([

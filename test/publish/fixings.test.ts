@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { parse as parseCsv } from "csv-parse/sync";
 import { describeEachEngine } from "../support/engines.ts";
-import { startServer } from "../../src/publish/server.ts";
+import { serveForTest } from "../support/serve.ts";
 import { get, n } from "./http.ts";
 import { servedHistory } from "./seed.ts";
 
@@ -105,7 +105,7 @@ describeEachEngine("publish: GET /v1/indices/{code}/fixings", (ctx) => {
           currency, constituent_count, provider_count, methodology_version, inputs_sha256, reason, computed_at)
         SELECT 'CTPI', 1, t, 'final', 1, 'ok', 2.5, 1000, 'CNY', 5, 3, '1', 'x', 'scheduled', t
         FROM generate_series('2020-01-01T08:00:00Z'::timestamptz, '2023-04-15T08:00:00Z'::timestamptz, interval '1 day') AS t`);
-      const running = await startServer(database.db, 0, { hostname: "127.0.0.1" });
+      const running = await serveForTest(database);
       try {
         const r = await get(`${running.url}/v1/indices/CTPI/fixings`);
         expect(r.json.data).toHaveLength(1201);

@@ -6,8 +6,8 @@
  * CTPI-IN and CTPI-OUT have no fixings yet.
  */
 import { afterAll, beforeAll, expect } from "vitest";
-import type { Db } from "../../src/db/index.ts";
-import { startServer, type RunningServer } from "../../src/publish/server.ts";
+import type { Database, Db } from "../../src/db/index.ts";
+import { serveForTest, type TestServer } from "../support/serve.ts";
 import { insertFixing } from "./fixtures.ts";
 
 export const BIG_TOKENS = "18014398509481986"; // 2^54 + 2: not representable as a JS number
@@ -82,17 +82,16 @@ export async function seedHistory(db: Db): Promise<void> {
 }
 
 /** Seeds the suite's database and serves it for the suite; `base()` is the server URL. */
-export function servedHistory(ctx: { readonly db: Db }): { base(): string } {
-  let server: RunningServer | undefined;
-  const unexpected: string[] = [];
+export function servedHistory(ctx: { readonly db: Db; readonly database: Database }): { base(): string } {
+  let server: TestServer | undefined;
   beforeAll(async () => {
     await seedHistory(ctx.db);
-    server = await startServer(ctx.db, 0, { hostname: "127.0.0.1", log: (line) => unexpected.push(line) });
+    server = await serveForTest(ctx.database);
   });
   afterAll(async () => {
     await server?.close();
     // No request of the suite may have ended in an unexpected (500) failure.
-    expect(unexpected).toEqual([]);
+    expect(server?.unexpected ?? []).toEqual([]);
   });
   return {
     base() {

@@ -1,7 +1,7 @@
 // GET /v1/indices/{code}/fixings/{fixing_time}: one fixing with its constituents and
 // exclusions; the latest revision, or ?revision=N, or the one current ?as_of=ISO.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Db } from "../../../../db/index.ts";
+import type { AppDeps } from "../../../deps.ts";
 import { CiyuanError } from "../../../../errors.ts";
 import { fixingJson } from "../../../json.ts";
 import { IndexCode, Instant, Kind, Revision } from "../../../params.ts";
@@ -27,7 +27,7 @@ export const route = createRoute({
   },
 });
 
-export function register(app: OpenAPIHono, db: Db): void {
+export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { code, fixing_time: fixingTime } = c.req.valid("param");
     const { revision, as_of: asOf, kind = "final" } = c.req.valid("query");
@@ -47,6 +47,6 @@ export function register(app: OpenAPIHono, db: Db): void {
       const which = revision !== undefined ? ` revision ${revision}` : asOf !== undefined ? ` as of ${asOf}` : "";
       throw new CiyuanError("not_found", `no ${kind} fixing of ${code} at ${fixingTime}${which}`);
     }
-    return untyped(jsonResponse(c, fixingJson(view)));
+    return untyped(jsonResponse(c, fixingJson(view, signer)));
   });
 }

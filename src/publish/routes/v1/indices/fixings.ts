@@ -3,7 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
-import type { Db } from "../../../../db/index.ts";
+import type { AppDeps } from "../../../deps.ts";
 import { CiyuanError } from "../../../../errors.ts";
 import { fixingsCsv } from "../../../csv.ts";
 import { epochMillis, isDateOnly } from "../../../instants.ts";
@@ -50,7 +50,7 @@ function checkOrder(from: string | undefined, to: string | undefined): void {
   if (empty) throw new CiyuanError("bad_request", `from (${from}) is after to (${to})`);
 }
 
-export function register(app: OpenAPIHono, db: Db): void {
+export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { code } = c.req.valid("param");
     const { from, to, format } = c.req.valid("query");
@@ -58,6 +58,6 @@ export function register(app: OpenAPIHono, db: Db): void {
     await requireIndex(db, code);
     const views = listFixings(db, { index: code, from, to, kind: "final" });
     if (wantsCsv(c, format)) return untyped(await streamResponse(c, fixingsCsv(views), CSV_TYPE));
-    return untyped(await streamResponse(c, jsonList(views, fixingJson), JSON_TYPE));
+    return untyped(await streamResponse(c, jsonList(views, (v) => fixingJson(v, signer)), JSON_TYPE));
   });
 }

@@ -1,6 +1,6 @@
 // GET /v1/indices/{code}/latest: the latest final (or, on request, indicative) fixing.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Db } from "../../../../db/index.ts";
+import type { AppDeps } from "../../../deps.ts";
 import { CiyuanError } from "../../../../errors.ts";
 import { fixingJson } from "../../../json.ts";
 import { IndexCode, Kind } from "../../../params.ts";
@@ -22,13 +22,13 @@ export const route = createRoute({
   },
 });
 
-export function register(app: OpenAPIHono, db: Db): void {
+export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { code } = c.req.valid("param");
     const kind = c.req.valid("query").kind ?? "final";
     await requireIndex(db, code);
     const view = await loadFixing(db, { index: code, kind, details: false });
     if (!view) throw new CiyuanError("not_found", `no ${kind} fixing of ${code} yet`);
-    return untyped(jsonResponse(c, fixingJson(view)));
+    return untyped(jsonResponse(c, fixingJson(view, signer)));
   });
 }

@@ -1,6 +1,6 @@
 // GET /v1/indices: the index definitions, each with its latest final value.
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Db } from "../../../../db/index.ts";
+import type { AppDeps } from "../../../deps.ts";
 import { indexJson } from "../../../json.ts";
 import { jsonResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, IndexList } from "../../../schemas.ts";
@@ -16,6 +16,6 @@ export const route = createRoute({
   },
 });
 
-export function register(app: OpenAPIHono, db: Db): void {
+export function register(app: OpenAPIHono, { db }: AppDeps): void {
   app.openapi(route, async (c) => untyped(jsonResponse(c, { data: (await listIndices(db)).map(indexJson) })));
 }

@@ -1,0 +1,61 @@
+/**
+ * Signing a fixing revision as it is stored, inside its transaction: the signed text is
+ * rebuilt from the row just written, rounded exactly as it is published, so the signature
+ * covers the numbers a reader sees. The key is recorded so it stays listed at /v1/keys.
+ */
+import { sql } from "drizzle-orm";
+import { isoUtc, rows, type Db } from "../db/index.ts";
+import { fixingPayload, type Signer } from "../signing/index.ts";
+
+export async function recordKey(tx: Db, signer: Signer): Promise<void> {
+  await tx.execute(sql`
+    INSERT INTO signing_keys (kid, alg, public_key) VALUES (${signer.kid}, ${signer.alg}, ${signer.publicKeyPem})
+    ON CONFLICT (kid) DO NOTHING`);
+}
+
+type SignedRow = {
+  index_code: string;
+  fixing_time: string;
+  kind: string;
+  revision: number;
+  status: string;
+  value: string | null;
+  level: string | null;
+  p25: string | null;
+  p50: string | null;
+  p75: string | null;
+  methodology_version: string;
+  inputs_sha256: string;
+};
+
+export async function signFixing(tx: Db, fixingId: string, signer: Signer): Promise<void> {
+  const [f] = await rows<SignedRow>(
+    tx,
+    sql`SELECT index_code, fixing_time, kind, revision::int AS revision, status,
+          round_half_even(value, 6)::text AS value, round_half_even(level, 6)::text AS level,
+          round_half_even(p25, 6)::text AS p25, round_half_even(p50, 6)::text AS p50,
+          round_half_even(p75, 6)::text AS p75, methodology_version, inputs_sha256
+        FROM fixings WHERE id = ${fixingId}::bigint`,
+  );
+  if (!f) throw new Error(`fixing ${fixingId} not found to sign`);
+  const sig = signer.sign(
+    fixingPayload({
+      index: f.index_code,
+      fixingTime: isoUtc(f.fixing_time),
+      kind: f.kind,
+      revision: f.revision,
+      status: f.status,
+      value: f.value,
+      level: f.level,
+      p25: f.p25,
+      p50: f.p50,
+      p75: f.p75,
+      methodologyVersion: f.methodology_version,
+      inputsSha256: f.inputs_sha256,
+    }),
+  );
+  await recordKey(tx, signer);
+  await tx.execute(sql`
+    INSERT INTO fixing_signatures (fixing_id, kid, sig) VALUES (${fixingId}::bigint, ${signer.kid}, ${sig})
+    ON CONFLICT (fixing_id, kid) DO NOTHING`);
+}

@@ -1,0 +1,4 @@
+// Signing published numbers: the key, the signed texts, verification.
+export * from "./keys.ts";
+export * from "./payload.ts";
+export * from "./verify.ts";
