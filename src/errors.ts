@@ -7,6 +7,7 @@ export const ErrorCodes = [
   "bad_request",
   "bad_input",
   "not_found",
+  "unauthorized",
   "unknown_index",
   "conflict",
   "immutable",

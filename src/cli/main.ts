@@ -12,10 +12,11 @@ import * as fix from "./fix.ts";
 import * as backfill from "./backfill.ts";
 import * as show from "./show.ts";
 import * as prices from "./prices.ts";
+import * as verify from "./verify.ts";
 import * as serve from "./serve.ts";
 import * as start from "./start.ts";
 
-const COMMANDS: { register(program: Command): void }[] = [migrate, importCmd, fix, backfill, show, prices, serve, start];
+const COMMANDS: { register(program: Command): void }[] = [migrate, importCmd, fix, backfill, show, verify, prices, serve, start];
 
 export function buildProgram(): Command {
   const program = new Command("ciyuan")

@@ -26,8 +26,11 @@ export type Database = {
   close(): Promise<void>;
   /** PGlite only: the whole data directory as a tarball (see loadDataDir). */
   dump?: () => Promise<Blob | File>;
-  /** Calls onPayload for each NOTIFY on the channel (delivered at the sender's commit). */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<Unlisten>;
+  /**
+   * Calls onPayload for each NOTIFY on the channel (delivered at the sender's commit).
+   * onReconnect: the listening connection was lost and is back; what was sent meanwhile is missed.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>;
 };
 
 export type OpenOptions = {
@@ -61,7 +64,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       db,
       location: url,
       close: () => pool.end(),
-      listen: (channel, onPayload) => listenPostgres(url, channel, onPayload),
+      listen: (channel, onPayload, onReconnect) => listenPostgres(url, channel, onPayload, { onReconnect }),
     };
   }
   const dir = opts.dataDir;

@@ -13,8 +13,10 @@ import { definitionAt, type IndexDefinition } from "./definitions.ts";
 import { fxInForce, sheetsInForce, usageInWindow } from "./inputs.ts";
 import { collectUsedInputs, inputsSha256 } from "./inputs-hash.ts";
 import { listedPricesWithHolds } from "./holds.ts";
-import { chainLevel, previousOkFinal } from "./level.ts";
+import { EVERY_STORED_INPUT, type InputScope } from "./input-scope.ts";
+import { chainLevel, previousOkFinal, type PreviousFixing } from "./level.ts";
 import { signFixing } from "./seal.ts";
+import { settleAfterFixing } from "./settlement.ts";
 import { basketStats } from "./value.ts";
 
 export type FixingKind = "final" | "indicative";
@@ -44,19 +46,10 @@ export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredF
   return db.transaction(async (tx) => {
     // One writer per (index, kind, T) at a time, so revision numbers never collide.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`${req.index}|${req.kind}|`}::text || ${req.at}::timestamptz::text))`);
-    // Temp tables have no statistics, so the planner over-estimates and Postgres' JIT spends
-    // ~1 s compiling a query that runs in milliseconds; the fixing never benefits from it.
-    await tx.execute(sql`SET LOCAL jit = off`);
     const def = await definitionAt(tx, req.index, req.at);
-    await sheetsInForce(tx, req.at);
-    await listedPricesWithHolds(tx, req.at);
-    await fxInForce(tx, req.at);
-    await usageInWindow(tx, def, req.at);
-    await candidates(tx, def, req.at);
-    await cappedWeights(tx, def);
-    const stats = await basketStats(tx);
     const prev = await previousOkFinal(tx, def, req.at);
-    const sufficient = stats.constituents >= def.minConstituents && stats.providers >= def.minProviders;
+    const evaluated = await evaluateFixing(tx, def, req.at, prev);
+    const sufficient = evaluated.status === "ok";
     await collectUsedInputs(tx, req.at);
     const hash = await inputsSha256(tx, {
       index: def.code,
@@ -65,29 +58,58 @@ export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredF
       kind: req.kind,
       prevFixingId: prev?.id ?? null,
     });
-    const published = sufficient
-      ? { ...(await rounded(tx, stats)), level: await chainLevel(tx, def, prev) }
-      : carried(prev);
     const stored = await store(tx, def, req, {
-      status: sufficient ? "ok" : "insufficient",
-      ...published,
-      constituents: stats.constituents,
-      providers: stats.providers,
+      ...evaluated,
       prevFixingId: sufficient ? (prev?.id ?? null) : null,
       carriedFromFixingId: sufficient ? null : (prev?.id ?? null),
       hash,
     });
     if (req.signer) await signFixing(tx, stored.id, req.signer);
+    // A final fixing restates its month's settlement price in the same transaction.
+    if (req.kind === "final") await settleAfterFixing(tx, def, stored.id, req.signer);
     return stored;
   });
 }
 
 type Published = { value: string | null; level: string | null; p25: string | null; p50: string | null; p75: string | null };
 
+export type EvaluatedFixing = Published & { status: "ok" | "insufficient"; constituents: number; providers: number };
+
+/**
+ * The rulebook's steps at T, from the sheets in force to the level: the basket is left in
+ * the temp tables `constituents` and `weights`, the published numbers are returned. `prev`
+ * is the ok final fixing the level chains from (or an insufficient fixing carries);
+ * `inputs` says which stored rows may be read: all of them when computing, only the ones a
+ * stored fixing recorded when verifying it.
+ */
+export async function evaluateFixing(
+  tx: Db,
+  def: IndexDefinition,
+  at: string,
+  prev: PreviousFixing | null,
+  inputs: InputScope = EVERY_STORED_INPUT,
+): Promise<EvaluatedFixing> {
+  // Temp tables have no statistics, so the planner over-estimates and Postgres' JIT spends
+  // ~1 s compiling a query that runs in milliseconds; the fixing never benefits from it.
+  await tx.execute(sql`SET LOCAL jit = off`);
+  await sheetsInForce(tx, at, inputs);
+  await listedPricesWithHolds(tx, at, inputs);
+  await fxInForce(tx, at, inputs);
+  await usageInWindow(tx, def, at, inputs);
+  await candidates(tx, def, at);
+  await cappedWeights(tx, def);
+  const stats = await basketStats(tx);
+  const sufficient = stats.constituents >= def.minConstituents && stats.providers >= def.minProviders;
+  const published = sufficient
+    ? { ...(await rounded(tx, stats)), level: await chainLevel(tx, def, prev) }
+    : carried(prev);
+  return { status: sufficient ? "ok" : "insufficient", ...published, constituents: stats.constituents, providers: stats.providers };
+}
+
 /** Sufficiency: an insufficient fixing carries the previous ok fixing's value and level (null
  * when there is none yet) and names it. Its percentiles are null: the rulebook carries value
  * and level only, and the dispersion of a thin basket is not published. */
-function carried(prev: Awaited<ReturnType<typeof previousOkFinal>>): Published {
+function carried(prev: PreviousFixing | null): Published {
   return { value: prev?.value ?? null, level: prev?.level ?? null, p25: null, p50: null, p75: null };
 }
 
@@ -113,6 +135,10 @@ async function store(
     hash: string;
   },
 ): Promise<StoredFixing> {
+  // Fixing ids must become visible in id order, or a stream client resuming from the
+  // highest id it saw (Last-Event-ID) could skip a lower id committed just after. One
+  // lock from here to commit serialises only this short tail of the transaction.
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('ciyuan publish'), 0)`);
   const [row] = await rows<{ id: string; revision: number; fixing_time: string }>(
     tx,
     sql`

@@ -7,15 +7,23 @@
  * operator approval at time A <= T releases it. Everything is a function of the sheets
  * and approvals in force at T, so a recompute gives the same answer.
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
+import { EVERY_STORED_INPUT, inScope, type InputScope } from "./input-scope.ts";
 
-const UNIT_FACTOR = sql`CASE m.unit WHEN 'per_token' THEN 1000000 WHEN 'per_1k_tokens' THEN 1000 ELSE 1 END`;
+/** Listed unit -> per 1M tokens, for a `sheet_models` row aliased `m`. */
+export const UNIT_FACTOR = sql`CASE m.unit WHEN 'per_token' THEN 1000000 WHEN 'per_1k_tokens' THEN 1000 ELSE 1 END`;
 
-/** Builds `listed_prices`: (provider, model, component) -> accepted price at T, per 1M tokens. */
-export async function listedPricesWithHolds(tx: Db, at: string): Promise<void> {
-  await tx.execute(sql`
-    CREATE TEMP TABLE listed_prices ON COMMIT DROP AS
+/**
+ * The walk itself, as the CTEs `history` and `walk` for a statement to select from: one
+ * row per (provider, model, component) and sheet listing it with as_of <= T, oldest first
+ * (`n`), with the price accepted after that sheet and whether this sheet's price is held.
+ * `scope` limits the listings walked (a condition on `s` price_sheets and `m` sheet_models);
+ * `inputs` limits the sheets and approvals read to those a stored fixing recorded.
+ * Shared by the fixing (what is in force at T) and the published price history.
+ */
+export function holdWalk(at: string, scope: SQL, inputs: InputScope = EVERY_STORED_INPUT): SQL {
+  return sql`
     WITH RECURSIVE history AS (
       SELECT s.provider, m.model, c.component, s.id AS sheet_id, s.as_of, m.currency,
              c.price * ${UNIT_FACTOR} AS price,
@@ -25,9 +33,9 @@ export async function listedPricesWithHolds(tx: Db, at: string): Promise<void> {
       CROSS JOIN LATERAL (VALUES ('input', m.input), ('cached_input', m.cached_input), ('output', m.output))
         AS c(component, price)
       WHERE s.as_of <= ${at}::timestamptz
+        AND ${inScope(inputs, "sheet", sql`s.id`)}
         AND c.price IS NOT NULL
-        AND EXISTS (SELECT 1 FROM in_force_sheets f JOIN sheet_models fm ON fm.sheet_id = f.sheet_id
-                    WHERE f.provider = s.provider AND fm.model = m.model)
+        AND ${scope}
     ),
     walk AS (
       SELECT provider, model, component, n, sheet_id, as_of, currency, price,
@@ -50,9 +58,18 @@ export async function listedPricesWithHolds(tx: Db, at: string): Promise<void> {
           -- an operator approval in force at T releases it
           OR EXISTS (SELECT 1 FROM price_approvals a
                      WHERE a.provider = h.provider AND a.model = h.model AND a.sheet_as_of = h.as_of
-                       AND a.approved_at <= ${at}::timestamptz)
+                       AND a.approved_at <= ${at}::timestamptz AND ${inScope(inputs, "approval", sql`a.id`)})
         ) AS accept) d
-    )
+    )`;
+}
+
+/** Builds `listed_prices`: (provider, model, component) -> accepted price at T, per 1M tokens. */
+export async function listedPricesWithHolds(tx: Db, at: string, inputs: InputScope = EVERY_STORED_INPUT): Promise<void> {
+  const stillListed = sql`EXISTS (SELECT 1 FROM in_force_sheets f JOIN sheet_models fm ON fm.sheet_id = f.sheet_id
+                    WHERE f.provider = s.provider AND fm.model = m.model)`;
+  await tx.execute(sql`
+    CREATE TEMP TABLE listed_prices ON COMMIT DROP AS
+    ${holdWalk(at, stillListed, inputs)}
     SELECT DISTINCT ON (w.provider, w.model, w.component)
            w.provider, w.model, w.component, w.sheet_id, w.as_of, w.price AS listed_price, w.currency AS listed_currency,
            w.accepted_price, w.accepted_currency, w.accepted_sheet_id, w.held

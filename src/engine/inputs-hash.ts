@@ -16,12 +16,21 @@ import { rows, type Db } from "../db/index.ts";
 
 const ISO = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
 
-/** The ids of the rows this fixing reads, as temp table used_inputs(kind, ref_id). */
+/**
+ * The ids of the rows this fixing reads, as temp table used_inputs(kind, ref_id). Sheets are
+ * every sheet the held-price walk went through for a price still listed, not only the ones in
+ * force or accepted: an earlier sheet can decide whether a later price is held, so a
+ * recompute from the recorded rows (ciyuan verify) needs it too.
+ */
 export async function collectUsedInputs(tx: Db, at: string): Promise<void> {
   await tx.execute(sql`
     CREATE TEMP TABLE used_inputs ON COMMIT DROP AS
     SELECT 'sheet' AS kind, sheet_id AS ref_id FROM in_force_sheets
     UNION SELECT 'sheet', accepted_sheet_id FROM listed_prices
+    UNION SELECT 'sheet', s.id FROM price_sheets s
+          JOIN sheet_models m ON m.sheet_id = s.id
+          JOIN listed_prices l ON l.provider = s.provider AND l.model = m.model
+          WHERE s.as_of <= ${at}::timestamptz
     UNION SELECT 'fx', fx_rate_id FROM fx_in_force WHERE fx_rate_id IS NOT NULL
     UNION SELECT 'usage', id FROM window_usage_records
     UNION SELECT 'approval', a.id FROM price_approvals a

@@ -34,6 +34,18 @@ export async function previousOkFinal(tx: Db, def: IndexDefinition, at: string):
   return prev ?? null;
 }
 
+/** A stored fixing as the level chain reads it, by id: verifying a fixing chains from the
+ * fixing it recorded (prev_fixing_id, or carried_from_fixing_id), not from the latest now. */
+export async function fixingForChain(tx: Db, id: string | null): Promise<PreviousFixing | null> {
+  if (id === null) return null;
+  const [f] = await rows<PreviousFixing>(
+    tx,
+    sql`SELECT id::text, fixing_time AS "fixingTime", revision, value::text, level::text, p25::text, p50::text, p75::text
+        FROM fixings WHERE id = ${id}::bigint`,
+  );
+  return f ?? null;
+}
+
 /** level_T, rounded half-even to 6 places; the base level when there is no previous fixing. */
 export async function chainLevel(tx: Db, def: IndexDefinition, prev: PreviousFixing | null): Promise<string> {
   if (!prev) return (await rows<{ l: string }>(tx, sql`SELECT ${roundHalfEven(sql`${def.baseLevel}::numeric`, 6)}::text AS l`))[0]!.l;

@@ -28,7 +28,8 @@ type SignedRow = {
   inputs_sha256: string;
 };
 
-export async function signFixing(tx: Db, fixingId: string, signer: Signer): Promise<void> {
+/** The ciyuan-fixing/1 text of a stored revision, from its row as it is now. */
+export async function storedFixingPayload(tx: Db, fixingId: string): Promise<string> {
   const [f] = await rows<SignedRow>(
     tx,
     sql`SELECT index_code, fixing_time, kind, revision::int AS revision, status,
@@ -38,22 +39,24 @@ export async function signFixing(tx: Db, fixingId: string, signer: Signer): Prom
         FROM fixings WHERE id = ${fixingId}::bigint`,
   );
   if (!f) throw new Error(`fixing ${fixingId} not found to sign`);
-  const sig = signer.sign(
-    fixingPayload({
-      index: f.index_code,
-      fixingTime: isoUtc(f.fixing_time),
-      kind: f.kind,
-      revision: f.revision,
-      status: f.status,
-      value: f.value,
-      level: f.level,
-      p25: f.p25,
-      p50: f.p50,
-      p75: f.p75,
-      methodologyVersion: f.methodology_version,
-      inputsSha256: f.inputs_sha256,
-    }),
-  );
+  return fixingPayload({
+    index: f.index_code,
+    fixingTime: isoUtc(f.fixing_time),
+    kind: f.kind,
+    revision: f.revision,
+    status: f.status,
+    value: f.value,
+    level: f.level,
+    p25: f.p25,
+    p50: f.p50,
+    p75: f.p75,
+    methodologyVersion: f.methodology_version,
+    inputsSha256: f.inputs_sha256,
+  });
+}
+
+export async function signFixing(tx: Db, fixingId: string, signer: Signer): Promise<void> {
+  const sig = signer.sign(await storedFixingPayload(tx, fixingId));
   await recordKey(tx, signer);
   await tx.execute(sql`
     INSERT INTO fixing_signatures (fixing_id, kid, sig) VALUES (${fixingId}::bigint, ${signer.kid}, ${sig})

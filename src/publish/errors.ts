@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
   bad_input: 400,
   not_found: 404,
+  unauthorized: 401,
   unknown_index: 404,
   conflict: 409,
   immutable: 409,
@@ -25,7 +26,9 @@ export function statusFor(code: ErrorCode): ContentfulStatusCode {
 }
 
 export function errorResponse(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
-  return c.body(toJson({ error: { code, message } }), status, { "Content-Type": "application/json; charset=utf-8" });
+  // A message may echo the request (a decoded path holding %0A): keep it one line.
+  const line = message.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return c.body(toJson({ error: { code, message: line } }), status, { "Content-Type": "application/json; charset=utf-8" });
 }
 
 /** A failed zod validation of a request part, as one line naming the parameter. */

@@ -5,13 +5,19 @@
  */
 import type { Context } from "hono";
 import { batches } from "./batches.ts";
+import { bodyTag } from "./caching.ts";
 import { toJson } from "./json.ts";
 
 export const JSON_TYPE = "application/json; charset=utf-8";
 export const CSV_TYPE = "text/csv; charset=utf-8; header=present";
 
 export function jsonResponse(c: Context, value: unknown): Response {
-  return c.body(toJson(value), 200, { "Content-Type": JSON_TYPE });
+  return textResponse(c, toJson(value), JSON_TYPE);
+}
+
+/** A whole body with its strong ETag, set as it is made so the caching middleware need not read it back. */
+export function textResponse(c: Context, text: string, contentType: string): Response {
+  return c.body(text, 200, { "Content-Type": contentType, ETag: bodyTag(Buffer.from(text, "utf8")) });
 }
 
 /** `{"data":[...]}` written item by item, a batch per chunk. */

@@ -265,10 +265,7 @@ const PAGE = 500;
  * memory at once.
  */
 export async function* listFixings(db: Db, q: FixingRange): AsyncGenerator<FixingView> {
-  const kind = q.kind ?? "final";
-  const conditions: SQL[] = [sql`f.index_code = ${q.index}`, sql`f.kind = ${kind}`];
-  if (q.from !== undefined) conditions.push(sql`f.fixing_time >= ${rangeStart(q.from)}`);
-  if (q.to !== undefined) conditions.push(rangeEndCondition(q.to));
+  const conditions = rangeConditions(q);
   let after: string | null = null;
   for (;;) {
     const page: FixingRow[] = await rows<FixingRow>(
@@ -283,6 +280,40 @@ export async function* listFixings(db: Db, q: FixingRange): AsyncGenerator<Fixin
     if (page.length < PAGE) return;
     after = page[page.length - 1]!.fixing_time;
   }
+}
+
+function rangeConditions(q: FixingRange): SQL[] {
+  const conditions: SQL[] = [sql`f.index_code = ${q.index}`, sql`f.kind = ${q.kind ?? "final"}`];
+  if (q.from !== undefined) conditions.push(sql`f.fixing_time >= ${rangeStart(q.from)}`);
+  if (q.to !== undefined) conditions.push(rangeEndCondition(q.to));
+  return conditions;
+}
+
+/**
+ * What the fixings of a range (as listFixings reads them) depend on, cheaply: fixing rows
+ * and signatures are only ever added, so their count and highest id change whenever the
+ * list could. An ETag for the range, without building it.
+ */
+export async function fixingRangeFingerprint(db: Db, q: FixingRange): Promise<string> {
+  const [row] = await rows<{ revisions: string; max_id: string | null; signatures: string }>(
+    db,
+    sql`SELECT count(DISTINCT f.id)::text AS revisions, max(f.id)::text AS max_id, count(s.fixing_id)::text AS signatures
+        FROM fixings f LEFT JOIN fixing_signatures s ON s.fixing_id = f.id
+        WHERE ${sql.join(rangeConditions(q), sql` AND `)}`,
+  );
+  return `${row!.revisions}/${row!.max_id ?? 0}/${row!.signatures}`;
+}
+
+/** Every revision of one fixing, oldest first, without constituents; empty when there is none. */
+export async function listRevisions(db: Db, q: { index: string; kind?: FixingKind; fixingTime: string }): Promise<FixingView[]> {
+  const found = await rows<FixingRow>(
+    db,
+    sql`SELECT ${FIXING_COLUMNS} FROM ${FIXING_FROM}
+        WHERE f.index_code = ${q.index} AND f.kind = ${q.kind ?? "final"}
+          AND f.fixing_time = ${instantParam("fixing_time", q.fixingTime)}::timestamptz
+        ORDER BY f.revision`,
+  );
+  return found.map(toView);
 }
 
 function rangeStart(text: string): SQL {
@@ -340,4 +371,24 @@ export async function listIndices(db: Db): Promise<IndexView[]> {
         ? null
         : { fixingTime: isoUtc(r.fixing_time), value: r.value, level: r.level, status: r.status },
   }));
+}
+
+export type FixingFeed = { afterId: string; index?: string | undefined; kind?: FixingKind | undefined; limit: number };
+
+/** Fixing revisions (every kind, every revision) stored after `afterId`, in id order: what /v1/stream replays. */
+export async function fixingsAfter(db: Db, q: FixingFeed): Promise<FixingView[]> {
+  const conditions: SQL[] = [sql`f.id > ${q.afterId}::bigint`];
+  if (q.index !== undefined) conditions.push(sql`f.index_code = ${q.index}`);
+  if (q.kind !== undefined) conditions.push(sql`f.kind = ${q.kind}`);
+  const found = await rows<FixingRow>(
+    db,
+    sql`SELECT ${FIXING_COLUMNS} FROM ${FIXING_FROM} WHERE ${sql.join(conditions, sql` AND `)} ORDER BY f.id LIMIT ${q.limit}`,
+  );
+  return found.map(toView);
+}
+
+/** One fixing revision by its id, without constituents; null when there is none. */
+export async function fixingById(db: Db, id: string): Promise<FixingView | null> {
+  const [row] = await rows<FixingRow>(db, sql`SELECT ${FIXING_COLUMNS} FROM ${FIXING_FROM} WHERE f.id = ${id}::bigint`);
+  return row ? toView(row) : null;
 }

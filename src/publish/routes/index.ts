@@ -2,7 +2,16 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../deps.ts";
 import * as indices from "./v1/indices/index.ts";
+import * as models from "./v1/models/index.ts";
+import * as pages from "./pages.ts";
+import * as admin from "./v1/admin/index.ts";
+import * as docs from "./docs.ts";
+import * as health from "./health.ts";
+import * as metrics from "./metrics.ts";
+import * as openapi from "./openapi.ts";
+import * as stream from "./v1/stream.ts";
+import * as keys from "./v1/keys.ts";
 
 export type RouteModule = { register(app: OpenAPIHono, deps: AppDeps): void };
 
-export const ROUTES: RouteModule[] = [indices.list, indices.latest, indices.fixings, indices.fixing];
+export const ROUTES: RouteModule[] = [indices.list, indices.latest, indices.fixings, indices.fixing, indices.revisions, models.list, models.prices, indices.settlement, stream, keys, admin.auth, admin.approve, admin.restate, health, metrics, openapi, docs, pages];

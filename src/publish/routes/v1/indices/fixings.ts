@@ -1,17 +1,16 @@
 // GET /v1/indices/{code}/fixings?from=&to=: final fixings in a range, oldest first, as
 // JSON or CSV, streamed.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { accepts } from "hono/accepts";
 import type { AppDeps } from "../../../deps.ts";
-import { CiyuanError } from "../../../../errors.ts";
+import { fingerprintTag, notModified } from "../../../caching.ts";
 import { fixingsCsv } from "../../../csv.ts";
-import { epochMillis, isDateOnly } from "../../../instants.ts";
 import { fixingJson } from "../../../json.ts";
+import { wantsCsv } from "../../../negotiate.ts";
 import { DateOrInstant, Format, IndexCode } from "../../../params.ts";
+import { checkRangeOrder } from "../../../ranges.ts";
 import { CSV_TYPE, JSON_TYPE, jsonList, streamResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, FixingList } from "../../../schemas.ts";
-import { listFixings, requireIndex } from "../../../views.ts";
+import { fixingRangeFingerprint, listFixings, requireIndex } from "../../../views.ts";
 
 export const route = createRoute({
   method: "get",
@@ -36,28 +35,20 @@ export const route = createRoute({
   },
 });
 
-function wantsCsv(c: Context, format: "json" | "csv" | undefined): boolean {
-  if (format) return format === "csv";
-  const chosen = accepts(c, { header: "Accept", supports: ["application/json", "text/csv"], default: "application/json" });
-  return chosen === "text/csv";
-}
-
-// An empty range is a mistake worth naming, not an empty answer.
-function checkOrder(from: string | undefined, to: string | undefined): void {
-  if (from === undefined || to === undefined) return;
-  const start = epochMillis(from);
-  const empty = isDateOnly(to) ? start >= epochMillis(to) + 86_400_000 : start > epochMillis(to);
-  if (empty) throw new CiyuanError("bad_request", `from (${from}) is after to (${to})`);
-}
-
 export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { code } = c.req.valid("param");
     const { from, to, format } = c.req.valid("query");
-    checkOrder(from, to);
+    checkRangeOrder(from, to);
     await requireIndex(db, code);
-    const views = listFixings(db, { index: code, from, to, kind: "final" });
-    if (wantsCsv(c, format)) return untyped(await streamResponse(c, fixingsCsv(views), CSV_TYPE));
+    const range = { index: code, from, to, kind: "final" as const };
+    const csv = wantsCsv(c, format);
+    // Fixings without a stored signature are signed on the fly: the key is part of the body.
+    const etag = fingerprintTag(["fixings", code, from, to, csv ? "csv" : "json", signer.kid, await fixingRangeFingerprint(db, range)]);
+    const unchanged = notModified(c, etag);
+    if (unchanged) return untyped(unchanged);
+    const views = listFixings(db, range);
+    if (csv) return untyped(await streamResponse(c, fixingsCsv(views), CSV_TYPE));
     return untyped(await streamResponse(c, jsonList(views, (v) => fixingJson(v, signer)), JSON_TYPE));
   });
 }

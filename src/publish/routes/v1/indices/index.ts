@@ -3,3 +3,5 @@ export * as list from "./list.ts";
 export * as latest from "./latest.ts";
 export * as fixings from "./fixings.ts";
 export * as fixing from "./fixing.ts";
+export * as revisions from "./revisions.ts";
+export * as settlement from "./settlement.ts";

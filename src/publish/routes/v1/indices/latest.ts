@@ -2,11 +2,14 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../../../deps.ts";
 import { CiyuanError } from "../../../../errors.ts";
-import { fixingJson } from "../../../json.ts";
+import { bodyTag } from "../../../caching.ts";
+import { fixingsVersion, runsInProcess } from "../../../freshness.ts";
+import { fixingJson, toJson } from "../../../json.ts";
+import { latestCache } from "../../../latest-cache.ts";
 import { IndexCode, Kind } from "../../../params.ts";
-import { jsonResponse, untyped } from "../../../respond.ts";
+import { JSON_TYPE, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, Fixing } from "../../../schemas.ts";
-import { loadFixing, requireIndex } from "../../../views.ts";
+import { loadFixing, requireIndex, type FixingKind } from "../../../views.ts";
 
 export const route = createRoute({
   method: "get",
@@ -22,13 +25,25 @@ export const route = createRoute({
   },
 });
 
-export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
+export function register(app: OpenAPIHono, { db, signer, events }: AppDeps): void {
+  // Served from memory while no fixing revision is committed (see latest-cache.ts).
+  const latest = latestCache({
+    events,
+    load: async (code, kind: FixingKind) => {
+      await requireIndex(db, code);
+      const view = await loadFixing(db, { index: code, kind, details: false });
+      if (!view) return null;
+      const text = toJson(fixingJson(view, signer));
+      return { text, etag: bodyTag(Buffer.from(text)) };
+    },
+    version: runsInProcess(db) ? undefined : () => fixingsVersion(db),
+  });
   app.openapi(route, async (c) => {
     const { code } = c.req.valid("param");
     const kind = c.req.valid("query").kind ?? "final";
-    await requireIndex(db, code);
-    const view = await loadFixing(db, { index: code, kind, details: false });
-    if (!view) throw new CiyuanError("not_found", `no ${kind} fixing of ${code} yet`);
-    return untyped(jsonResponse(c, fixingJson(view, signer)));
+    const body = await latest.get(code, kind);
+    if (!body) throw new CiyuanError("not_found", `no ${kind} fixing of ${code} yet`);
+    // With its ETag set here, the caching middleware need not re-read the body to hash it.
+    return untyped(c.body(body.text, 200, { "Content-Type": JSON_TYPE, ETag: body.etag }));
   });
 }

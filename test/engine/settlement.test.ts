@@ -1,0 +1,406 @@
+import { createPrivateKey, createPublicKey, verify } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { isoUtc, rows, type Db } from "../../src/db/index.ts";
+import { computeFixing, definitionAt, settleMonth, type StoredFixing } from "../../src/engine/index.ts";
+import { generateKeyPem, signerFromPem } from "../../src/signing/index.ts";
+import { insertFixing } from "../publish/fixtures.ts";
+import { describeEachEngine } from "../support/engines.ts";
+import { D } from "../support/reference.ts";
+import { addFx, addSheet, addUsage, day } from "../support/seed.ts";
+import { at } from "./fixture.ts";
+
+// Settlement prices (methodology-v1 "Settlement prices"): expected numbers are computed
+// here with decimal.js from the published fixing values, never by the SQL under test.
+
+const SEP_1 = "2026-09-01T08:00:00Z"; // 16:00 Asia/Shanghai, the scheduled final fixing
+
+type Settlement = {
+  id: string;
+  revision: number;
+  value: string | null;
+  provisional: boolean;
+  fixing_count: number;
+  reason: string;
+  kid: string | null;
+  sig: string | null;
+  fixings: { fixingTime: string; revision: number }[];
+};
+
+async function settlements(db: Db, month: string, index = "CTPI"): Promise<Settlement[]> {
+  const found = await rows<Omit<Settlement, "fixings">>(
+    db,
+    sql`SELECT id::text, revision::int AS revision, value::text, provisional, fixing_count::int AS fixing_count, reason, kid, sig
+        FROM settlements WHERE index_code = ${index} AND month = ${month} ORDER BY revision`,
+  );
+  const out: Settlement[] = [];
+  for (const s of found) {
+    const fixings = await rows<{ fixing_time: string; revision: number }>(
+      db,
+      sql`SELECT f.fixing_time, f.revision::int AS revision FROM settlement_fixings sf JOIN fixings f ON f.id = sf.fixing_id
+          WHERE sf.settlement_id = ${s.id}::bigint ORDER BY f.fixing_time`,
+    );
+    out.push({ ...s, fixings: fixings.map((f) => ({ fixingTime: isoUtc(f.fixing_time), revision: f.revision })) });
+  }
+  return out;
+}
+
+async function latest(db: Db, month: string, index = "CTPI"): Promise<Settlement> {
+  const all = await settlements(db, month, index);
+  if (all.length === 0) throw new Error(`no settlement for ${month}`);
+  return all[all.length - 1]!;
+}
+
+/** The rule, independently: mean of the published values, half-even to 6 decimals. */
+function expectedMean(values: (string | null)[]): string | null {
+  const counted = values.filter((v): v is string => v !== null);
+  if (counted.length === 0) return null;
+  const sum = counted.reduce((acc, v) => acc.plus(v), new D(0));
+  return sum.div(counted.length).toDecimalPlaces(6, D.ROUND_HALF_EVEN).toFixed(6);
+}
+
+/** The latest revision of each final fixing computed, by fixing time. */
+class Published {
+  private readonly byTime = new Map<string, StoredFixing>();
+  add(f: StoredFixing): StoredFixing {
+    this.byTime.set(f.fixingTime, f);
+    return f;
+  }
+  in(from: string, to: string): StoredFixing[] {
+    return [...this.byTime.values()]
+      .filter((f) => Date.parse(f.fixingTime) >= Date.parse(from) && Date.parse(f.fixingTime) < Date.parse(to))
+      .sort((a, b) => Date.parse(a.fixingTime) - Date.parse(b.fixingTime));
+  }
+}
+
+const listOf = (fs: StoredFixing[]) => fs.filter((f) => f.value !== null).map((f) => ({ fixingTime: f.fixingTime, revision: f.revision }));
+
+/** Five CN constituents at three providers, prices in force from 2026-08-01. */
+async function seedSheets(db: Db): Promise<void> {
+  await addFx(db, "USD", "7.1", "2026-08-01T00:00:00Z");
+  await addSheet(db, { provider: "deepseek", as_of: "2026-08-01T00:00:00Z", models: [
+    { model: "chat", input: "2", cached_input: "0.2", output: "3" },
+    { model: "reasoner", input: "4", output: "16" },
+  ] });
+  await moonshot(db, "2026-08-01T00:00:00Z", "4", "16");
+  await addSheet(db, { provider: "zhipu", as_of: "2026-08-01T00:00:00Z", currency: "USD", unit: "per_token", models: [
+    { model: "glm", input: "0.0000006", output: "0.0000022" },
+    { model: "glm-air", input: "0.0000002", output: "0.0000011" },
+  ] });
+}
+
+async function moonshot(db: Db, asOf: string, input: string, output: string): Promise<void> {
+  await addSheet(db, { provider: "moonshot", as_of: asOf, models: [{ model: "k2", input, cached_input: "1", output }] });
+}
+
+/** One day of usage per model ending at t, the mix moving with d so each day's value differs. */
+async function dailyUsage(db: Db, t: string, d: number): Promise<void> {
+  const k = BigInt(d);
+  const volumes: [string, string, bigint, bigint, bigint?][] = [
+    ["deepseek", "chat", 9_000_000_000n + k * 137_000_000n, 1_000_000_000n, 5_000_000_000n],
+    ["deepseek", "reasoner", 2_000_000_000n, 500_000_000n + k * 41_000_000n],
+    ["moonshot", "k2", 1_000_000_000n + k * 29_000_000n, 300_000_000n],
+    ["zhipu", "glm", 800_000_000n, 200_000_000n + k * 7_000_000n],
+    ["zhipu", "glm-air", 500_000_000n + ((k * 53_000_000n) % 400_000_000n), 100_000_000n],
+  ];
+  for (const [p, m, i, o, c] of volumes) await addUsage(db, day(p, m, t, String(i), String(o), c === undefined ? undefined : String(c)));
+}
+
+const final = (db: Db, t: string, extra: { reason?: string; signer?: ReturnType<typeof signerFromPem> } = {}) =>
+  computeFixing(db, { index: "CTPI", at: t, kind: "final", ...extra });
+
+describeEachEngine("Settlement price: the mean of the month's final fixings, latest revision of each, provisional until the month's last fixing", (ctx) => {
+  it("a month of fixings with one restated mid-month gives the mean of the latest revisions, provisional until the last fixing of the month, with its fixing list", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    const published = new Published();
+    for (let d = 0; d < 29; d++) {
+      const t = at(SEP_1, d);
+      await dailyUsage(db, t, d);
+      published.add(await final(db, t));
+    }
+    const september = () => published.in("2026-08-31T16:00:00Z", "2026-09-30T16:00:00Z");
+    let s = await latest(db, "2026-09");
+    expect(s.provisional).toBe(true);
+    expect(s.value).toBe(expectedMean(september().map((f) => f.value)));
+    expect(s.fixings).toEqual(listOf(september()));
+    expect(s.fixing_count).toBe(29);
+    expect(new Set(september().map((f) => f.value)).size).toBeGreaterThan(20); // the days really differ
+
+    // A late moonshot sheet in force from 09-14 restates the 09-15 fixing as revision 2.
+    const mid = at(SEP_1, 14);
+    const before = published.in(mid, at(mid, 1))[0]!;
+    await moonshot(db, "2026-09-14T00:00:00Z", "3.5", "14");
+    const restated = published.add(await final(db, mid, { reason: "late price sheet" }));
+    expect(restated.revision).toBe(2);
+    expect(restated.value).not.toBe(before.value);
+    s = await latest(db, "2026-09");
+    expect(s.provisional).toBe(true);
+    expect(s.value).toBe(expectedMean(september().map((f) => f.value)));
+    expect(s.fixings).toContainEqual({ fixingTime: mid, revision: 2 });
+    expect(s.fixings).not.toContainEqual({ fixingTime: mid, revision: 1 });
+    expect(s.reason).toBe(`fixing ${mid} revision 2: late price sheet`);
+
+    // The month's last fixing (09-30 16:00 Asia/Shanghai) ends the provisional state.
+    const last = at(SEP_1, 29);
+    await dailyUsage(db, last, 29);
+    published.add(await final(db, last));
+    s = await latest(db, "2026-09");
+    expect(s.provisional).toBe(false);
+    expect(september()).toHaveLength(30);
+    expect(s.value).toBe(expectedMean(september().map((f) => f.value)));
+    expect(s.fixings).toEqual(listOf(september()));
+    expect(s.fixings[0]).toEqual({ fixingTime: SEP_1, revision: 1 });
+    expect(s.fixings[29]).toEqual({ fixingTime: "2026-09-30T08:00:00Z", revision: 1 });
+    // one revision per fixing computed: 29 + the restatement + the last day
+    expect(s.revision).toBe(31);
+  });
+
+  it("indicative fixings are not averaged and add no settlement revision", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await dailyUsage(db, SEP_1, 0);
+    const f = await final(db, SEP_1);
+    await computeFixing(db, { index: "CTPI", at: "2026-09-01T09:15:00Z", kind: "indicative" });
+    const all = await settlements(db, "2026-09");
+    expect(all).toHaveLength(1);
+    expect(all[0]!.fixings).toEqual([{ fixingTime: SEP_1, revision: 1 }]);
+    expect(all[0]!.value).toBe(f.value);
+  });
+
+  it("each index settles on its own fixings", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await dailyUsage(db, SEP_1, 0);
+    const ctpi = await final(db, SEP_1);
+    const out = await computeFixing(db, { index: "CTPI-OUT", at: SEP_1, kind: "final" });
+    expect((await latest(db, "2026-09", "CTPI")).value).toBe(ctpi.value);
+    expect((await latest(db, "2026-09", "CTPI-OUT")).value).toBe(out.value);
+    expect(out.value).not.toBe(ctpi.value);
+  });
+});
+
+describeEachEngine("Settlement price: insufficient fixings count with their carried value; those with no value yet are left out", (ctx) => {
+  it("an insufficient fixing counts with the value it carries, and one with no value yet is left out", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    // 09-01: zhipu lists nothing -> 3 constituents, insufficient, no ok fixing to carry: no value.
+    await addSheet(db, { provider: "zhipu", as_of: "2026-08-31T00:00:00Z", models: [] });
+    await dailyUsage(db, SEP_1, 0);
+    const d1 = await final(db, SEP_1);
+    expect([d1.status, d1.value]).toEqual(["insufficient", null]);
+    let s = await latest(db, "2026-09");
+    expect([s.value, s.fixing_count, s.fixings, s.provisional]).toEqual([null, 0, [], true]);
+
+    // 09-02: zhipu is back -> ok.
+    await addSheet(db, { provider: "zhipu", as_of: at(SEP_1, 0.5), currency: "USD", unit: "per_token", models: [
+      { model: "glm", input: "0.0000006", output: "0.0000022" },
+      { model: "glm-air", input: "0.0000002", output: "0.0000011" },
+    ] });
+    await dailyUsage(db, at(SEP_1, 1), 1);
+    const d2 = await final(db, at(SEP_1, 1));
+    expect(d2.status).toBe("ok");
+    // 09-03: moonshot lists nothing -> 4 constituents at 2 providers: insufficient, carrying 09-02.
+    await addSheet(db, { provider: "moonshot", as_of: at(SEP_1, 1.5), models: [] });
+    await dailyUsage(db, at(SEP_1, 2), 2);
+    const d3 = await final(db, at(SEP_1, 2));
+    expect([d3.status, d3.value]).toEqual(["insufficient", d2.value]);
+    // 09-04: moonshot is back at another price -> ok with a different value.
+    await moonshot(db, at(SEP_1, 2.5), "4.2", "15");
+    await dailyUsage(db, at(SEP_1, 3), 3);
+    const d4 = await final(db, at(SEP_1, 3));
+    expect(d4.status).toBe("ok");
+    expect(d4.value).not.toBe(d2.value);
+
+    s = await latest(db, "2026-09");
+    expect(s.value).toBe(expectedMean([d1.value, d2.value, d3.value, d4.value]));
+    expect(s.value).not.toBe(expectedMean([d2.value, d4.value])); // the carried value really counts
+    expect(s.fixings).toEqual([
+      { fixingTime: at(SEP_1, 1), revision: 1 },
+      { fixingTime: at(SEP_1, 2), revision: 1 },
+      { fixingTime: at(SEP_1, 3), revision: 1 },
+    ]);
+    expect(s.fixing_count).toBe(3);
+  });
+
+  it("a fixing that leaves value, provisional state and fixing list unchanged adds no settlement revision", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await addSheet(db, { provider: "zhipu", as_of: "2026-08-31T00:00:00Z", models: [] });
+    await dailyUsage(db, SEP_1, 0);
+    await final(db, SEP_1);
+    const again = await final(db, SEP_1, { reason: "recompute" }); // still no value: nothing to average
+    expect(again.revision).toBe(2);
+    expect(await settlements(db, "2026-09")).toHaveLength(1);
+  });
+});
+
+describeEachEngine("Settlement price: the calendar month is taken in the index's fixing time zone (Asia/Shanghai)", (ctx) => {
+  it("a fixing belongs to the month of its local time: 2026-09-30T08:00Z to September, 2026-09-30T16:00Z to October", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await dailyUsage(db, "2026-08-31T00:00:00Z", 0);
+    await dailyUsage(db, "2026-09-29T00:00:00Z", 1);
+    const times = {
+      lastOfAugust: "2026-08-31T15:59:59Z", // 23:59:59 on 08-31 in Shanghai
+      firstOfSeptember: "2026-08-31T16:00:00Z", // 00:00 on 09-01 in Shanghai
+      septemberFixing: "2026-09-30T08:00:00Z", // 16:00 on 09-30: September's last fixing
+      lateSeptember: "2026-09-30T15:59:59.5Z", // 23:59:59.5 on 09-30
+      firstOfOctober: "2026-09-30T16:00:00Z", // 00:00 on 10-01 in Shanghai
+    };
+    const fixings: Record<string, StoredFixing> = {};
+    const prices: [string, string][] = [["4", "16"], ["4.1", "16.5"], ["3.9", "15.5"], ["4.3", "17"], ["4.4", "17.2"]];
+    for (const [i, [name, t]] of Object.entries(times).entries()) {
+      // a new moonshot price just before each fixing, so each value differs
+      await moonshot(db, new Date(Date.parse(t) - 1000).toISOString(), prices[i]![0], prices[i]![1]);
+      fixings[name] = await final(db, t);
+    }
+    expect(new Set(Object.values(fixings).map((f) => f.value)).size).toBe(5);
+
+    const august = await latest(db, "2026-08");
+    expect(august.fixings).toEqual([{ fixingTime: times.lastOfAugust, revision: 1 }]);
+    expect(august.provisional).toBe(true); // 2026-08-31T08:00Z was never computed
+
+    const september = await latest(db, "2026-09");
+    expect(september.fixings.map((f) => f.fixingTime)).toEqual([times.firstOfSeptember, times.septemberFixing, times.lateSeptember]);
+    expect(september.value).toBe(
+      expectedMean([fixings.firstOfSeptember!.value, fixings.septemberFixing!.value, fixings.lateSeptember!.value]),
+    );
+    expect(september.provisional).toBe(false);
+
+    const october = await latest(db, "2026-10");
+    expect(october.fixings).toEqual([{ fixingTime: times.firstOfOctober, revision: 1 }]);
+    expect(october.value).toBe(fixings.firstOfOctober!.value);
+    expect(october.provisional).toBe(true);
+  });
+
+  it("September stays provisional until its 09-30 16:00 Shanghai fixing, whatever came before it", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await dailyUsage(db, "2026-09-29T00:00:00Z", 0);
+    await final(db, "2026-09-30T07:59:59Z");
+    expect((await latest(db, "2026-09")).provisional).toBe(true);
+    await final(db, "2026-09-30T08:00:00Z");
+    expect((await latest(db, "2026-09")).provisional).toBe(false);
+  });
+});
+
+describeEachEngine("Settlement price: rounded half-even to 6 decimals", (ctx) => {
+  // Published fixing values with an exact tie in their mean cannot be produced on purpose
+  // from price sheets, so these two months' fixings are written straight into the table.
+  it("a mean that falls exactly between two 6-decimal values goes to the even one", async () => {
+    const { db } = await ctx.fresh();
+    const def = await definitionAt(db, "CTPI", SEP_1);
+    const cases: [string, string[], string][] = [
+      ["2026-09", ["2.000001", "2.000002"], "2.000002"], // 2.0000015 -> even 2
+      ["2026-10", ["2.000002", "2.000003"], "2.000002"], // 2.0000025 -> even 2
+      ["2026-11", ["1.000000", "1.000000", "1.000001"], "1.000000"], // 1.000000333...
+      ["2026-12", ["1.000001", "1.000001", "1.000000"], "1.000001"], // 1.000000666...
+    ];
+    for (const [month, values, expected] of cases) {
+      for (const [i, value] of values.entries()) {
+        await insertFixing(db, { index: "CTPI", fixingTime: `${month}-0${i + 2}T08:00:00Z`, value, level: "1000", computedAt: `${month}-0${i + 2}T08:00:01Z` });
+      }
+      const stored = await db.transaction((tx) => settleMonth(tx, def, { month, reason: "test" }));
+      expect(stored?.value).toBe(expected);
+      expect(expectedMean(values)).toBe(expected);
+    }
+  });
+});
+
+describeEachEngine("Settlement price: signed over the ciyuan-settlement/1 text", (ctx) => {
+  it("the stored signature verifies with node:crypto over the ciyuan-settlement/1 text, and the key is recorded", async () => {
+    const { db } = await ctx.fresh();
+    const pem = generateKeyPem();
+    const signer = signerFromPem(pem);
+    await seedSheets(db);
+    const fs: StoredFixing[] = [];
+    for (let d = 0; d < 3; d++) {
+      await dailyUsage(db, at(SEP_1, d), d);
+      fs.push(await final(db, at(SEP_1, d), { signer }));
+    }
+    const s = await latest(db, "2026-09");
+    expect(s.kid).toBe(signer.kid);
+    const text = [
+      "ciyuan-settlement/1",
+      "CTPI",
+      "2026-09",
+      expectedMean(fs.map((f) => f.value)),
+      "true",
+      `${SEP_1} 1`,
+      `${at(SEP_1, 1)} 1`,
+      `${at(SEP_1, 2)} 1`,
+    ].join("\n");
+    expect(text).toMatch(/\n\d+\.\d{6}\ntrue\n2026-09-01T08:00:00Z 1\n/);
+    const publicKey = createPublicKey(createPrivateKey(pem));
+    expect(verify(null, Buffer.from(text, "utf8"), publicKey, Buffer.from(s.sig!, "base64url"))).toBe(true);
+    expect(verify(null, Buffer.from(text.replace("true", "false"), "utf8"), publicKey, Buffer.from(s.sig!, "base64url"))).toBe(false);
+    const [key] = await rows<{ public_key: string }>(db, sql`SELECT public_key FROM signing_keys WHERE kid = ${signer.kid}`);
+    expect(key!.public_key).toBe(publicKey.export({ type: "spki", format: "pem" }).toString());
+  });
+
+  it("without a signer the settlement is stored unsigned", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await dailyUsage(db, SEP_1, 0);
+    await final(db, SEP_1);
+    const s = await latest(db, "2026-09");
+    expect([s.kid, s.sig]).toEqual([null, null]);
+  });
+});
+
+describeEachEngine("Settlement price: a restated fixing restates the settlement as a new revision, never an overwrite", (ctx) => {
+  it("restating a fixing adds settlement revision n+1 and leaves revision n exactly as it was", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await dailyUsage(db, SEP_1, 0);
+    const d1 = await final(db, SEP_1);
+    await dailyUsage(db, at(SEP_1, 1), 1);
+    const d2 = await final(db, at(SEP_1, 1));
+    const before = await settlements(db, "2026-09");
+    expect(before.map((s) => s.revision)).toEqual([1, 2]);
+    expect(before[1]!.value).toBe(expectedMean([d1.value, d2.value]));
+
+    await moonshot(db, "2026-08-31T12:00:00Z", "3.6", "14.5");
+    const r = await final(db, SEP_1, { reason: "corrected moonshot sheet" });
+    const after = await settlements(db, "2026-09");
+    expect(after.slice(0, 2)).toEqual(before);
+    expect(after[2]).toMatchObject({
+      revision: 3,
+      value: expectedMean([r.value, d2.value]),
+      reason: `fixing ${SEP_1} revision 2: corrected moonshot sheet`,
+      fixings: [{ fixingTime: SEP_1, revision: 2 }, { fixingTime: at(SEP_1, 1), revision: 1 }],
+    });
+    expect(after[2]!.value).not.toBe(before[1]!.value);
+  });
+
+  it("the database refuses to update or delete a settlement or its fixing list", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    await dailyUsage(db, SEP_1, 0);
+    await final(db, SEP_1);
+    await expect(db.execute(sql`UPDATE settlements SET value = 1`)).rejects.toThrow();
+    await expect(db.execute(sql`DELETE FROM settlements`)).rejects.toThrow();
+    await expect(db.execute(sql`DELETE FROM settlement_fixings`)).rejects.toThrow();
+  });
+
+  it("fixings of one month computed at the same time number their settlement revisions one after the other", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    for (let d = 0; d < 4; d++) await dailyUsage(db, at(SEP_1, d), d);
+    const done = await Promise.all([0, 1, 2, 3].map((d) => final(db, at(SEP_1, d))));
+    const all = await settlements(db, "2026-09");
+    expect(all.map((s) => s.revision)).toEqual([1, 2, 3, 4]);
+    const last = all[3]!;
+    expect(last.fixings.map((f) => f.fixingTime)).toEqual(done.map((f) => f.fixingTime));
+    // each revision saw the ones committed before it: the lists grow one fixing at a time
+    expect(all.map((s) => s.fixing_count)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("expectedMean (the test's own reference)", () => {
+  it("rounds ties to even", () => {
+    expect(expectedMean(["0.0000005", "0"])).toBe("0.000000");
+    expect(expectedMean([null])).toBeNull();
+  });
+});
