@@ -82,7 +82,16 @@ function rssSampler() {
 
 function listenBare(): Promise<string> {
   const app = new Hono();
-  const body = { status: "ok", value: 2.345, level: 1000.5 };
+  // A constant fixing-shaped body of about the size /latest sends, so the ratio measures
+  // our work per request, not the bytes on the wire.
+  const body = {
+    index: "CTPI", fixing_time: "2026-11-23T08:00:00Z", kind: "final", status: "ok", value: 2.441232,
+    level: 1000.5, currency: "CNY", unit: "1M tokens", percentiles: { p25: 0.828816, p50: 1.251591, p75: 3.805596 },
+    methodology_version: "1", revision: 1, computed_at: "2026-11-24T09:23:59.96Z",
+    inputs_sha256: "aab0ca7dbcefc2d79aee5cb1ea8b521e9caa74655068156dc7059e0b265811a1", reason: "backfill",
+    constituent_count: 27, provider_count: 10, carried_from: null,
+    signature: { kid: "ed25519-575327173f6c1514", alg: "Ed25519", sig: "s2xyp1LPJt-6u9YQPDmLj4QYSXwJnRlHYNbXKDqTuNd_lmXSEC1r76e9vMMPrx_c0ulpRvd8AY7Sdf7srT6NDA" },
+  };
   app.get("/", (c) => c.json(body));
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;

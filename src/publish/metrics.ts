@@ -29,12 +29,23 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
 
 export const UNMATCHED_ROUTE = "unmatched";
 
+// Route patterns are few and fixed, so each is turned into its label once.
+const labelOfPath = new Map<string, string>();
+
 /** The pattern of the route that answered, in OpenAPI form (`/v1/indices/{code}/latest`). */
 function routeLabel(c: Parameters<MiddlewareHandler>[0]): string {
-  const handlers = matchedRoutes(c).filter((r) => r.method !== "ALL");
-  const route = handlers[handlers.length - 1];
-  if (!route) return UNMATCHED_ROUTE;
-  return route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i]!;
+    if (route.method === "ALL") continue;
+    let label = labelOfPath.get(route.path);
+    if (label === undefined) {
+      label = route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+      labelOfPath.set(route.path, label);
+    }
+    return label;
+  }
+  return UNMATCHED_ROUTE;
 }
 
 export function createMetrics(db: Db): Metrics {
@@ -77,6 +88,8 @@ export function createMetrics(db: Db): Metrics {
     registers: [registry],
   });
 
+  const bound = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
   // Gauges are reset first, so an index or source that is gone does not linger, and a
   // database that cannot be read leaves them empty rather than frozen at old values.
   async function refresh(): Promise<void> {
@@ -104,9 +117,17 @@ export function createMetrics(db: Db): Metrics {
       return registry.metrics();
     },
     record(method: string, route: string, status: number, seconds: number) {
-      const labels = { method: METHODS.has(method) ? method : "OTHER", route, status: String(status) };
-      requests.inc(labels);
-      duration.observe(labels, seconds);
+      const m = METHODS.has(method) ? method : "OTHER";
+      // prom-client hashes a label object on every call; the bound children are kept instead.
+      const key = `${m} ${status} ${route}`;
+      let series = bound.get(key);
+      if (series === undefined) {
+        const labels = { method: m, route, status: String(status) };
+        series = { count: requests.labels(labels), time: duration.labels(labels) };
+        bound.set(key, series);
+      }
+      series.count.inc();
+      series.time.observe(seconds);
     },
   };
 }
