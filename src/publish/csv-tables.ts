@@ -1,44 +1,11 @@
 /**
  * The CSV tables besides the fixings list (csv.ts): one fixing's constituents or its
- * exclusions, the models ever listed, and one model's price history. Same rules as
- * csv.ts: RFC 4180 (CRLF, header row) by csv-stringify, formula-like text cells defused;
- * a long table is written batch by batch, never as one string.
+ * exclusions, the models ever listed, and one model's price history. Written by
+ * csv-writer.ts.
  */
-import { stringify } from "csv-stringify/sync";
-import { batches } from "./batches.ts";
-import { defuseFormula } from "./csv.ts";
+import { csvChunks, csvText, mapped } from "./csv-writer.ts";
 import type { ModelView, PriceView } from "./models.ts";
 import type { FixingView } from "./views.ts";
-
-type CsvRecord<C extends string> = Record<C, string | null>;
-
-export function csvText<C extends string>(columns: readonly C[], records: CsvRecord<C>[], header = true): string {
-  return stringify(records, {
-    header,
-    columns: [...columns],
-    record_delimiter: "windows",
-    quote_record_delimiter: true,
-    cast: { string: defuseFormula },
-  });
-}
-
-/** The header with the first batch, then one chunk per batch; the header alone when empty. */
-export async function* csvChunks<C extends string>(
-  columns: readonly C[],
-  records: AsyncIterable<CsvRecord<C>>,
-  batchSize = 200,
-): AsyncGenerator<string> {
-  let header = true;
-  for await (const batch of batches(records, batchSize)) {
-    yield csvText(columns, batch, header);
-    header = false;
-  }
-  if (header) yield csvText(columns, [], true);
-}
-
-async function* mapped<T, U>(items: AsyncIterable<T>, f: (item: T) => U): AsyncGenerator<U> {
-  for await (const item of items) yield f(item);
-}
 
 /** Which of a fixing's two tables a CSV answer holds (one table per answer). */
 export type FixingTable = "constituents" | "exclusions";

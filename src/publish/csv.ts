@@ -1,9 +1,5 @@
-/**
- * Fixings as CSV: RFC 4180 (CRLF, header row), written by csv-stringify in batches so a
- * long range streams. A text cell that a spreadsheet would run as a formula is defused.
- */
-import { stringify } from "csv-stringify/sync";
-import { batches } from "./batches.ts";
+/** Fixings as CSV (written by csv-writer.ts), in batches so a long range streams. */
+import { csvChunks, mapped, type CsvRecord } from "./csv-writer.ts";
 import { UNIT } from "./json.ts";
 import type { FixingView } from "./views.ts";
 
@@ -30,16 +26,9 @@ export const FIXING_CSV_COLUMNS = [
   "carried_from_revision",
 ] as const;
 
-type CsvRecord = Record<(typeof FIXING_CSV_COLUMNS)[number], string | null>;
+export { defuseFormula } from "./csv-writer.ts";
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
-/** A cell starting with = + - or @ that is not a number gets a leading `'`. */
-export function defuseFormula(cell: string): string {
-  return /^[=+\-@]/.test(cell) && !NUMBER.test(cell) ? `'${cell}` : cell;
-}
-
-export function fixingCsvRecord(v: FixingView): CsvRecord {
+export function fixingCsvRecord(v: FixingView): CsvRecord<(typeof FIXING_CSV_COLUMNS)[number]> {
   return {
     index: v.index,
     fixing_time: v.fixingTime,
@@ -64,22 +53,7 @@ export function fixingCsvRecord(v: FixingView): CsvRecord {
   };
 }
 
-function csvText(records: CsvRecord[], header: boolean): string {
-  return stringify(records, {
-    header,
-    columns: [...FIXING_CSV_COLUMNS],
-    record_delimiter: "windows",
-    quote_record_delimiter: true,
-    cast: { string: defuseFormula },
-  });
-}
-
 /** The CSV text in chunks: the header with the first batch, then one chunk per batch. */
-export async function* fixingsCsv(views: AsyncIterable<FixingView>, batchSize = 200): AsyncGenerator<string> {
-  let header = true;
-  for await (const batch of batches(views, batchSize)) {
-    yield csvText(batch.map(fixingCsvRecord), header);
-    header = false;
-  }
-  if (header) yield csvText([], true);
+export function fixingsCsv(views: AsyncIterable<FixingView>, batchSize = 200): AsyncGenerator<string> {
+  return csvChunks(FIXING_CSV_COLUMNS, mapped(views, fixingCsvRecord), batchSize);
 }

@@ -14,4 +14,23 @@ import * as keys from "./v1/keys.ts";
 
 export type RouteModule = { register(app: OpenAPIHono, deps: AppDeps): void };
 
-export const ROUTES: RouteModule[] = [indices.list, indices.latest, indices.fixings, indices.fixing, indices.revisions, models.list, models.prices, indices.settlement, stream, keys, admin.auth, admin.approve, admin.restate, health, metrics, openapi, docs, pages];
+export const ROUTES: RouteModule[] = [
+  indices.list,
+  indices.latest,
+  indices.fixings,
+  indices.fixing,
+  indices.revisions,
+  indices.settlement,
+  models.list,
+  models.prices,
+  stream,
+  keys,
+  admin.auth, // before the admin routes: it guards them
+  admin.approve,
+  admin.restate,
+  health,
+  metrics,
+  openapi,
+  docs,
+  pages,
+];
