@@ -1,4 +1,6 @@
 import { sql } from "drizzle-orm";
+import Decimal from "decimal.js";
+import fc from "fast-check";
 import { expect, it } from "vitest";
 import { rows, type Db } from "../../src/db/index.ts";
 import { computeFixing } from "../../src/engine/index.ts";
@@ -59,5 +61,26 @@ describeEachEngine("Rounding: exact decimal, published half-even to 6 places", (
       sql`SELECT round_half_even(-2.5, 0)::text a, round_half_even(0.123456785, 8)::text b, round_half_even(0.123456775, 8)::text c`,
     );
     expect(r).toEqual({ a: "-2", b: "0.12345678", c: "0.12345678" });
+  });
+
+  it("round_half_even in the database equals decimal.js ROUND_HALF_EVEN on 3,000 random decimals, ties included", async () => {
+    const { db } = await ctx.fresh();
+    // Ties are made often on purpose: a digit string ending in 5 just past the rounding place.
+    const decimal = fc
+      .tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 20n }), fc.integer({ min: 0, max: 14 }), fc.boolean())
+      .map(([negative, digits, scale, tie]) => {
+        const text = (tie ? digits * 10n + 5n : digits).toString().padStart(scale + 1, "0");
+        const point = text.length - scale;
+        return `${negative ? "-" : ""}${text.slice(0, point)}${scale > 0 ? `.${text.slice(point)}` : ""}`;
+      });
+    const cases = fc.sample(fc.tuple(decimal, fc.integer({ min: 0, max: 8 })), { numRuns: 3000, seed: 20261124 });
+    const got = await rows<{ r: string }>(
+      db,
+      sql`SELECT round_half_even(x::numeric, d)::text AS r
+          FROM unnest(${`{${cases.map(([x]) => x).join(",")}}`}::text[], ${`{${cases.map(([, d]) => d).join(",")}}`}::int[])
+               WITH ORDINALITY AS c(x, d, i) ORDER BY i`,
+    );
+    const expected = cases.map(([x, d]) => new Decimal(x).toDecimalPlaces(d, Decimal.ROUND_HALF_EVEN).toFixed(d));
+    expect(got.map((r) => r.r)).toEqual(expected);
   });
 });
