@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import Decimal from "decimal.js";
+import { Decimal } from "decimal.js";
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { rows, type Db } from "../../src/db/index.ts";
