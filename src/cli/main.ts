@@ -15,8 +15,10 @@ import * as prices from "./prices.ts";
 import * as verify from "./verify.ts";
 import * as serve from "./serve.ts";
 import * as start from "./start.ts";
+import * as restate from "./restate.ts";
+import * as collect from "./collect.ts";
 
-const COMMANDS: { register(program: Command): void }[] = [migrate, importCmd, fix, backfill, show, verify, prices, serve, start];
+const COMMANDS: { register(program: Command): void }[] = [migrate, importCmd, fix, backfill, show, verify, prices, serve, start, collect, restate];
 
 export function buildProgram(): Command {
   const program = new Command("ciyuan")

@@ -1,8 +1,7 @@
-import { sql } from "drizzle-orm";
-import { rows, type Db } from "../db/index.ts";
+import type { Db } from "../db/index.ts";
 import type { Signer } from "../signing/index.ts";
 import { definitionAt } from "./definitions.ts";
-import { computeFixing, type StoredFixing } from "./fixing.ts";
+import { computeFixingIfAbsent, type StoredFixing } from "./fixing.ts";
 import { datesBetween, finalFixingTime } from "./schedule-times.ts";
 
 export type BackfillProgress = { done: number; total: number; fixingTime: string; computed: boolean };
@@ -29,10 +28,12 @@ export async function backfill(
   let skipped = 0;
   for (const [i, date] of dates.entries()) {
     const at = finalFixingTime(def, date);
-    const exists = await rows(db, sql`SELECT 1 FROM fixings WHERE index_code = ${opts.index} AND kind = 'final' AND fixing_time = ${at}::timestamptz LIMIT 1`);
-    if (exists.length > 0) skipped++;
-    else computed.push(await computeFixing(db, { index: opts.index, at, kind: "final", reason: opts.reason ?? "backfill", signer: opts.signer }));
-    opts.onProgress?.({ done: i + 1, total: dates.length, fixingTime: at, computed: exists.length === 0 });
+    // Checked under the fixing's own lock, so two processes backfilling at once (two
+    // `ciyuan start` on one database) never make a revision 2.
+    const f = await computeFixingIfAbsent(db, { index: opts.index, at, kind: "final", reason: opts.reason ?? "backfill", signer: opts.signer });
+    if (f === null) skipped++;
+    else computed.push(f);
+    opts.onProgress?.({ done: i + 1, total: dates.length, fixingTime: at, computed: f !== null });
   }
   return { computed, skipped };
 }

@@ -43,9 +43,27 @@ export type StoredFixing = {
 };
 
 export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredFixing> {
+  return (await fixingTransaction(db, req, false))!;
+}
+
+/**
+ * The first revision of (index, kind, T) or nothing: null when a fixing of that kind at T
+ * already exists. The check runs under the same lock as the insert, so two schedulers on one
+ * database never both compute it (the unique (index, kind, T, revision) is the backstop).
+ */
+export async function computeFixingIfAbsent(db: Db, req: FixingRequest): Promise<StoredFixing | null> {
+  return fixingTransaction(db, req, true);
+}
+
+async function fixingTransaction(db: Db, req: FixingRequest, onlyIfAbsent: boolean): Promise<StoredFixing | null> {
   return db.transaction(async (tx) => {
     // One writer per (index, kind, T) at a time, so revision numbers never collide.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`${req.index}|${req.kind}|`}::text || ${req.at}::timestamptz::text))`);
+    if (onlyIfAbsent) {
+      const existing = await rows(tx, sql`SELECT 1 FROM fixings
+        WHERE index_code = ${req.index} AND kind = ${req.kind} AND fixing_time = ${req.at}::timestamptz LIMIT 1`);
+      if (existing.length > 0) return null;
+    }
     const def = await definitionAt(tx, req.index, req.at);
     const prev = await previousOkFinal(tx, def, req.at);
     const evaluated = await evaluateFixing(tx, def, req.at, prev);

@@ -12,8 +12,10 @@
 //   input-scope.ts   which stored input rows a fixing reads (all, or those recorded for it)
 //   verify.ts        a stored fixing recomputed from its recorded inputs, hash and signature checked
 //   settlement.ts    monthly settlement prices, restated with each final fixing
-export { computeFixing, type FixingKind, type FixingRequest, type StoredFixing } from "./fixing.ts";
+//   restate.ts       a published final fixing recomputed as revision n+1 with a reason
+export { computeFixing, computeFixingIfAbsent, type FixingKind, type FixingRequest, type StoredFixing } from "./fixing.ts";
 export { backfill, type BackfillProgress } from "./backfill.ts";
+export { restateFixing } from "./restate.ts";
 export { definitionAt, indexCodes, type IndexDefinition } from "./definitions.ts";
 export { finalFixingTime, datesBetween } from "./schedule-times.ts";
 export { heldPrices, approvePrice } from "./held.ts";

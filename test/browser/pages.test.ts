@@ -96,7 +96,7 @@ describeEachEngine("the dashboard and the widget, in a browser", (ctx) => {
     const { page, problems } = await watchedPage();
     await page.goto(`${base()}/`);
     const codes: string[] = (await get(`${base()}/v1/indices`)).json.data.map((index: { code: string }) => index.code);
-    expect(codes).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT"]);
+    expect(codes).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT", "GTPI", "GTPI-IN", "GTPI-OUT"]);
     for (const code of codes) {
       const latest = (await get(`${base()}/v1/indices/${code}/latest`)).json;
       const fixing = (await get(`${base()}/v1/indices/${code}/fixings/${latest.fixing_time}`)).json;

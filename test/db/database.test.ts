@@ -6,7 +6,7 @@ import { describeEachEngine } from "../support/engines.ts";
 describeEachEngine("one database layer, two engines", (ctx) => {
   it("applies the migrations and seeds CTPI, CTPI-IN and CTPI-OUT as data", async () => {
     const defs = await rows<{ code: string }>(ctx.db, sql`select code from index_definitions order by code`);
-    expect(defs.map((d) => d.code)).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT"]);
+    expect(defs.map((d) => d.code)).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT", "GTPI", "GTPI-IN", "GTPI-OUT"]);
   });
 
   it("returns numeric and bigint as exact decimal strings, never floats", async () => {

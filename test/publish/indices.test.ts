@@ -11,7 +11,7 @@ describeEachEngine("publish: index routes", (ctx) => {
       const r = await get(`${server.base()}/v1/indices`);
       expect(r.status).toBe(200);
       const codes = r.json.data.map((d: { code: string }) => d.code);
-      expect(codes).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT"]);
+      expect(codes).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT", "GTPI", "GTPI-IN", "GTPI-OUT"]);
       const ctpi = r.json.data[0];
       expect(Object.keys(ctpi)).toEqual([
         "code", "name", "description", "currency", "unit", "methodology_version",

@@ -44,7 +44,7 @@ for (const engine of engineNames) {
       expect(server.stderr().trim().split("\n")).toHaveLength(1);
       const res = await fetch(`${url}/v1/indices`);
       expect(res.status).toBe(200);
-      expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(3);
+      expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(6);
       server.kill("SIGTERM");
       expect(await server.exited).toBe(0);
     }, 60_000);

@@ -48,7 +48,7 @@ describeEachEngine("publish: fixing views", (ctx) => {
   describe("listIndices and requireIndex", () => {
     it("lists the latest definition of each index with its latest final value", async () => {
       const all = await listIndices(ctx.db);
-      expect(all.map((i) => i.code)).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT"]);
+      expect(all.map((i) => i.code)).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT", "GTPI", "GTPI-IN", "GTPI-OUT"]);
       expect(all[0]!.latest).toEqual({ fixingTime: "2026-10-01T08:00:00Z", value: "2.410000", level: "1012.500000", status: "insufficient" });
     });
 

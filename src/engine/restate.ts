@@ -1,0 +1,25 @@
+/**
+ * The rulebook's "Restatement": a published final fixing is recomputed as revision n+1 with
+ * its reason; there must be a published fixing to restate (a first fixing is not a
+ * restatement) and a reason.
+ */
+import { sql } from "drizzle-orm";
+import { rows, type Db } from "../db/index.ts";
+import { CiyuanError } from "../errors.ts";
+import type { Signer } from "../signing/index.ts";
+import { definitionAt } from "./definitions.ts";
+import { computeFixing, type StoredFixing } from "./fixing.ts";
+
+export async function restateFixing(
+  db: Db,
+  req: { index: string; at: string; reason: string; signer?: Signer | undefined },
+): Promise<StoredFixing> {
+  if (req.reason.trim() === "") throw new CiyuanError("bad_request", "a restatement needs a reason");
+  await definitionAt(db, req.index, req.at); // an unknown index is named as such
+  const published = await rows(
+    db,
+    sql`SELECT 1 FROM fixings WHERE index_code = ${req.index} AND kind = 'final' AND fixing_time = ${req.at}::timestamptz LIMIT 1`,
+  );
+  if (published.length === 0) throw new CiyuanError("not_found", `no final fixing of ${req.index} at ${req.at} to restate`);
+  return computeFixing(db, { index: req.index, at: req.at, kind: "final", reason: req.reason, signer: req.signer });
+}

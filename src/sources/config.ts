@@ -1,0 +1,103 @@
+/**
+ * The collectors' sources (`ciyuan.sources/1`): the file named by CIYUAN_SOURCES, or the
+ * bundled default list. Validated whole at load; a bad file is one line naming the field.
+ */
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import cron from "node-cron";
+import { z } from "zod";
+import { CiyuanError } from "../errors.ts";
+import { FETCH_DEFAULTS } from "./fetch.ts";
+
+export const SOURCES_SCHEMA = "ciyuan.sources/1";
+export const SOURCE_KINDS = ["price-sheet", "litellm", "openrouter", "ecb", "fx", "usage"] as const;
+export const REGISTRY_KINDS = ["litellm", "openrouter"] as const;
+export const DEFAULT_EVERY = "*/30 * * * *";
+export const DEFAULT_SOURCES_FILE = fileURLToPath(new URL("./default-sources.json", import.meta.url));
+
+const httpUrl = z.string().refine((url) => {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}, "must be http(s)");
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, "unknown time zone");
+
+const providerTarget = z.strictObject({ provider: z.string().min(1), country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code") });
+
+const sourceSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' or '-'"),
+    kind: z.enum(SOURCE_KINDS),
+    url: httpUrl,
+    every: z.string().refine((e) => cron.validate(e), "not a valid cron expression").default(DEFAULT_EVERY),
+    tz: timeZone.optional(),
+    timeout_ms: z.number().int().positive().default(FETCH_DEFAULTS.timeoutMs),
+    max_bytes: z.number().int().positive().default(FETCH_DEFAULTS.maxBytes),
+    headers: z.record(z.string(), z.string()).optional(),
+    providers: z.record(z.string(), providerTarget).optional(),
+    // Not in the spec's list: how hard to try a failing server (retries after the first attempt).
+    retries: z.number().int().min(0).max(10).default(FETCH_DEFAULTS.retries),
+    backoff_ms: z.number().int().min(0).default(FETCH_DEFAULTS.backoffMs),
+  })
+  .superRefine((s, ctx) => {
+    const registry = (REGISTRY_KINDS as readonly string[]).includes(s.kind);
+    if (registry && !s.providers) ctx.addIssue({ code: "custom", path: ["providers"], message: `required for kind ${s.kind}` });
+    if (!registry && s.providers) ctx.addIssue({ code: "custom", path: ["providers"], message: `only for kinds ${REGISTRY_KINDS.join(", ")}` });
+  });
+
+const configSchema = z
+  .strictObject({
+    schema: z.literal(SOURCES_SCHEMA),
+    sources: z.array(sourceSchema),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.sources.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: ["sources", i, "name"], message: `duplicate name ${s.name}` });
+      seen.add(s.name);
+    });
+  });
+
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SourceKind = SourceConfig["kind"];
+export type SourcesConfig = z.infer<typeof configSchema>;
+
+/** Validates a parsed sources document; `label` names it in the error. */
+export function parseSourcesConfig(label: string, doc: unknown): SourcesConfig {
+  const parsed = configSchema.safeParse(doc);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+  throw new CiyuanError("bad_config", `${label}: ${where || "(top)"}: ${issue.message}`);
+}
+
+/** The sources in `path` (CIYUAN_SOURCES), or the bundled default list when unset. */
+export function loadSourcesConfig(path: string | undefined): SourcesConfig {
+  const file = path && path !== "" ? path : DEFAULT_SOURCES_FILE;
+  const label = path && path !== "" ? path : "default-sources.json";
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CiyuanError("bad_config", `${label}: cannot read: ${code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new CiyuanError("bad_config", `${label}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseSourcesConfig(label, doc);
+}
