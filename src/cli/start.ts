@@ -1,11 +1,15 @@
 /**
  * `ciyuan start` (what `npm start` runs): migrate, load the bundled sample into an empty
- * database, compute the final fixings of the last 60 days that are missing, then serve.
+ * database, compute the final fixings of the last 60 days that are missing, then run the
+ * schedule (fixings; each collector source on its `every`) and serve until a signal.
  */
 import type { Command } from "commander";
 import { DateTime } from "luxon";
 import { backfill, definitionAt, finalFixingTime, indexCodes } from "../engine/index.ts";
+import { pino } from "pino";
 import { loadSampleOnce } from "../sample/index.ts";
+import { scheduleSources, startSchedule } from "../schedule/index.ts";
+import { loadSourcesConfig } from "../sources/config.ts";
 import type { Db } from "../db/index.ts";
 import { parsePort } from "./args.ts";
 import { progressPrinter } from "./backfill.ts";
@@ -32,6 +36,8 @@ export function register(program: Command): void {
       await withDatabase(async (database, config) => {
         const { db } = database;
         const signer = loadSigner(config);
+        // A bad sources file stops the start here, before anything runs.
+        const sources = loadSourcesConfig(process.env.CIYUAN_SOURCES);
         const now = new Date().toISOString();
         const sample = await loadSampleOnce(db, { now, days: BACKFILL_DAYS });
         if (sample.loaded) {
@@ -45,7 +51,16 @@ export function register(program: Command): void {
           process.stderr.write(`ciyuan: ${code}: ${r.computed.length} final fixings computed, ${r.skipped} already there\n`);
         }
         const where = database.engine === "pglite" ? database.location : "DATABASE_URL";
-        await serveUntilSignal(database, config, opts.port ?? config.port, ` (${database.engine} at ${where})`);
+        // JSON log lines on stderr, one per collection and scheduled fixing.
+        const log = pino({ level: config.logLevel }, pino.destination(2));
+        const schedule = startSchedule({ db, signer, log });
+        const collectors = scheduleSources(db, sources.sources, log);
+        try {
+          await serveUntilSignal(database, config, opts.port ?? config.port, ` (${database.engine} at ${where})`);
+        } finally {
+          await collectors.stop();
+          await schedule.stop();
+        }
       });
     });
 }

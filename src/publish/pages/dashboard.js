@@ -54,6 +54,7 @@ function indexCard(index) {
   setField(root, "name", index.name);
   setField(root, "code", index.code);
   setField(root, "description", index.description);
+  setField(root, "currency", index.currency);
   root.querySelector('[data-field="widget"]').href = `/widget/${encodeURIComponent(index.code)}`;
   const chart = lineChart(root.querySelector('[data-field="chart"]'));
   const message = root.querySelector('[data-field="message"]');

@@ -79,7 +79,7 @@ export function register(app: OpenAPIHono, { db }: AppDeps): void {
     const { code } = c.req.valid("param");
     const index = await findIndex(db, code);
     if (!index) return untyped(noSuchIndex(c, notFound, code));
-    const html = fillTemplate(widget, { code: index.code, name: index.name, chartLibrary: chartLibraryPath() });
+    const html = fillTemplate(widget, { code: index.code, name: index.name, currency: index.currency, chartLibrary: chartLibraryPath() });
     return untyped(page(c, 200, html, WIDGET_HEADERS));
   });
 

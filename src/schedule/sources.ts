@@ -1,0 +1,52 @@
+/**
+ * Each configured source on its own cron (`every`, in its `tz`), and every source once at
+ * start. A source's runs never overlap: a run still going when its next one is due is
+ * skipped, not queued. Each run ends as one log line; a failure never stops the others.
+ */
+import cron from "node-cron";
+import type { Logger } from "pino";
+import { collectAll, collectSource, type CollectResult } from "../collect/index.ts";
+import type { Db } from "../db/index.ts";
+import type { SourceConfig } from "../sources/config.ts";
+
+export type RunningSources = {
+  /** Settles when the start-up collection of every source has ended. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+};
+
+function logResult(log: Logger, r: CollectResult): void {
+  const fields = { source: r.source, outcome: r.outcome, detail: r.detail };
+  if (r.outcome === "failed") log.warn(fields, `collect: ${r.source}: failed: ${r.detail}`);
+  else log.info(fields, `collect: ${r.source}: ${r.outcome === "ok" ? `ok, ${r.detail}` : "not modified"}`);
+}
+
+export function scheduleSources(db: Db, sources: readonly SourceConfig[], log: Logger): RunningSources {
+  const running = new Map<string, Promise<void>>();
+  const run = (source: SourceConfig) => {
+    if (running.has(source.name)) return;
+    const done = collectSource(db, source)
+      .then((r) => logResult(log, r))
+      .catch((err: unknown) => log.error({ err, source: source.name }, `collect: ${source.name}: failed`))
+      .finally(() => running.delete(source.name));
+    running.set(source.name, done);
+  };
+  const ready = collectAll(db, sources).then(
+    (results) => results.forEach((r) => logResult(log, r)),
+    (err: unknown) => log.error({ err }, "collect: start-up collection failed"),
+  );
+  const tasks = sources.map((source) =>
+    cron.schedule(source.every, () => run(source), { name: `ciyuan-source-${source.name}`, timezone: source.tz ?? "UTC" }),
+  );
+  return {
+    ready,
+    async stop() {
+      for (const task of tasks) {
+        await task.stop();
+        await task.destroy();
+      }
+      await ready;
+      await Promise.all(running.values());
+    },
+  };
+}
