@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../db/index.ts";
-import { fixingPayload, type Signer } from "../signing/index.ts";
+import { fixingPayload, type SignedFixing, type Signer } from "../signing/index.ts";
 
 export async function recordKey(tx: Db, signer: Signer): Promise<void> {
   await tx.execute(sql`
@@ -13,46 +13,19 @@ export async function recordKey(tx: Db, signer: Signer): Promise<void> {
     ON CONFLICT (kid) DO NOTHING`);
 }
 
-type SignedRow = {
-  index_code: string;
-  fixing_time: string;
-  kind: string;
-  revision: number;
-  status: string;
-  value: string | null;
-  level: string | null;
-  p25: string | null;
-  p50: string | null;
-  p75: string | null;
-  methodology_version: string;
-  inputs_sha256: string;
-};
-
 /** The ciyuan-fixing/1 text of a stored revision, from its row as it is now. */
 export async function storedFixingPayload(tx: Db, fixingId: string): Promise<string> {
-  const [f] = await rows<SignedRow>(
+  const [f] = await rows<SignedFixing>(
     tx,
-    sql`SELECT index_code, fixing_time, kind, revision::int AS revision, status,
+    sql`SELECT index_code AS "index", fixing_time AS "fixingTime", kind, revision::int AS revision, status,
           round_half_even(value, 6)::text AS value, round_half_even(level, 6)::text AS level,
           round_half_even(p25, 6)::text AS p25, round_half_even(p50, 6)::text AS p50,
-          round_half_even(p75, 6)::text AS p75, methodology_version, inputs_sha256
+          round_half_even(p75, 6)::text AS p75, methodology_version AS "methodologyVersion",
+          inputs_sha256 AS "inputsSha256"
         FROM fixings WHERE id = ${fixingId}::bigint`,
   );
   if (!f) throw new Error(`fixing ${fixingId} not found to sign`);
-  return fixingPayload({
-    index: f.index_code,
-    fixingTime: isoUtc(f.fixing_time),
-    kind: f.kind,
-    revision: f.revision,
-    status: f.status,
-    value: f.value,
-    level: f.level,
-    p25: f.p25,
-    p50: f.p50,
-    p75: f.p75,
-    methodologyVersion: f.methodology_version,
-    inputsSha256: f.inputs_sha256,
-  });
+  return fixingPayload({ ...f, fixingTime: isoUtc(f.fixingTime) });
 }
 
 export async function signFixing(tx: Db, fixingId: string, signer: Signer): Promise<void> {
