@@ -15,7 +15,8 @@ export const engineNames: EngineName[] = process.env.TEST_DATABASE_URL ? ["pglit
 export async function freshPostgresUrl(): Promise<string> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error("TEST_DATABASE_URL is not set");
-  const name = `ciyuan_t_${process.pid}_${randomBytes(4).toString("hex")}`;
+  // The run prefix lets the global teardown drop every database this run made.
+  const name = `ciyuan_t_${process.env.CIYUAN_TEST_RUN ?? "x"}_${process.pid}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {
