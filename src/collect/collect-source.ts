@@ -7,7 +7,8 @@ import type { Db } from "../db/index.ts";
 import type { SourceConfig } from "../sources/config.ts";
 import { fetchSource } from "../sources/fetch.ts";
 import { importBody } from "./import-body.ts";
-import { PAYLOAD_KIND, lastOkPayload, recordRawPayload, recordRun, type RunOutcome } from "./record.ts";
+import { importRegistry } from "./import-registry.ts";
+import { PAYLOAD_KIND, lastOkPayload, payloadContent, recordRawPayload, recordRun, type RunOutcome } from "./record.ts";
 import { previousValidators, saveValidators } from "./validators.ts";
 
 export type CollectResult = { source: string; outcome: RunOutcome; detail: string; payloadId: string | null };
@@ -50,7 +51,17 @@ async function attempt(db: Db, source: SourceConfig, now: Date, exclusive: NonNu
     ...previous,
   });
   if (fetched.status === 304) {
-    return { source: name, outcome: "not_modified", detail: "not modified", payloadId: await exclusive(() => lastOkPayload(db, name)) };
+    return exclusive(async () => {
+      const payloadId = await lastOkPayload(db, name);
+      // A registry answering "not modified" is still a fetch that lists what it listed: it
+      // can confirm a held price or make a second absence (two-fetch rule), so the body on
+      // record goes through the registry rules again.
+      const body = isRegistry(source) && payloadId ? await payloadContent(db, payloadId) : null;
+      if (body === null) return { source: name, outcome: "not_modified" as const, detail: "not modified", payloadId };
+      const { outcome, notes } = await importRegistry(db, source, body, now);
+      const detail = ["not modified", ...(outcome.stored > 0 ? [`${outcome.stored} sheet${outcome.stored === 1 ? "" : "s"}`] : []), ...notes].join(", ");
+      return { source: name, outcome: "not_modified" as const, detail, payloadId };
+    });
   }
   return exclusive(async () => {
     const payloadId = await recordRawPayload(db, { kind: PAYLOAD_KIND[source.kind], source: name, url: source.url, sha256: fetched.sha256, body: fetched.body });
@@ -60,7 +71,7 @@ async function attempt(db: Db, source: SourceConfig, now: Date, exclusive: NonNu
     } catch (err) {
       return { source: name, outcome: "failed" as const, detail: `parse: ${reasonOf(err)}`, payloadId };
     }
-    const { noun, outcome } = imported;
+    const { noun, outcome, notes = [] } = imported;
     const quarantined = outcome.rejected.length;
     // Nothing usable at all (every sheet rejected) is a failed source; some rejected is not.
     if (quarantined > 0 && outcome.stored + outcome.unchanged === 0) {
@@ -70,9 +81,12 @@ async function attempt(db: Db, source: SourceConfig, now: Date, exclusive: NonNu
     const parts = [`${outcome.stored} ${noun}${outcome.stored === 1 ? "" : "s"}`];
     if (outcome.unchanged > 0) parts.push(`${outcome.unchanged} unchanged`);
     if (quarantined > 0) parts.push(`${quarantined} quarantined`);
+    parts.push(...notes);
     return { source: name, outcome: "ok" as const, detail: parts.join(", "), payloadId };
   });
 }
+
+const isRegistry = (source: SourceConfig) => source.kind === "litellm" || source.kind === "openrouter";
 
 function reasonOf(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);

@@ -1,21 +1,20 @@
 /**
  * A fetched body through the same parsers, gates and importers as `ciyuan import`:
- * price sheets, registries (sheets per mapped provider, unchanged ones dropped first),
- * FX (our CSV/JSON or ECB XML) and usage. Throws an InputError (or another CiyuanError)
+ * price sheets, registries (import-registry.ts), FX (our CSV/JSON or ECB XML) and
+ * usage. Throws an InputError (or another CiyuanError)
  * when the body cannot be taken; the importers keep nothing half-stored.
  */
 import { Readable } from "node:stream";
 import type { Db } from "../db/index.ts";
 import { InputError } from "../errors.ts";
 import { importFx, importPrices, importUsage, type ImportOutcome } from "../normalise/index.ts";
-import { withoutUnchangedSheets } from "../normalise/unchanged-sheets.ts";
 import type { SourceConfig } from "../sources/config.ts";
 import type { FetchedBody } from "../sources/fetch.ts";
-import { litellmSheets } from "../sources/litellm.ts";
-import { openrouterSheets } from "../sources/openrouter.ts";
 import { formatByName } from "../sources/index.ts";
+import { importRegistry } from "./import-registry.ts";
 
-export type BodyImport = { noun: string; outcome: ImportOutcome };
+/** `notes`: what the registry rules did beyond storing sheets, for the run's detail line. */
+export type BodyImport = { noun: string; outcome: ImportOutcome; notes?: string[] };
 
 export async function importBody(db: Db, source: SourceConfig, fetched: FetchedBody, now: Date): Promise<BodyImport> {
   const location = source.url;
@@ -25,15 +24,8 @@ export async function importBody(db: Db, source: SourceConfig, fetched: FetchedB
     case "price-sheet":
       return { noun: "sheet", outcome: await importPrices(db, { location, text, source: source.name }) };
     case "litellm":
-    case "openrouter": {
-      const toSheets = source.kind === "litellm" ? litellmSheets : openrouterSheets;
-      const sheets = toSheets(text, { asOf: now.toISOString(), providers: source.providers ?? {}, location });
-      const fresh = await withoutUnchangedSheets(db, sheets, location);
-      const unchanged = fresh.unchanged.length;
-      if (fresh.providers.length === 0) return { noun: "sheet", outcome: { location, stored: 0, unchanged, rejected: [] } };
-      const outcome = await importPrices(db, { location, text: fresh.text, source: source.name });
-      return { noun: "sheet", outcome: { ...outcome, unchanged: outcome.unchanged + unchanged } };
-    }
+    case "openrouter":
+      return { noun: "sheet", ...(await importRegistry(db, source, text, now)) };
     case "ecb":
       return { noun: "rate", outcome: await importFx(db, { location, text, format: "ecb-xml", source: source.name }) };
     case "fx": {

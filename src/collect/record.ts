@@ -57,3 +57,9 @@ export async function lastOkPayload(db: Db, source: string): Promise<string | nu
   );
   return row?.payload_id ?? null;
 }
+
+/** The text of a stored payload (null for usage, kept by hash only). */
+export async function payloadContent(db: Db, payloadId: string): Promise<string | null> {
+  const [row] = await rows<{ content: string | null }>(db, sql`select content from payloads where id = ${payloadId}::bigint`);
+  return row?.content ?? null;
+}

@@ -5,6 +5,8 @@ export { importUsage, importUsageFile, type ImportUsageInput } from "./import-us
 export { importFx, importFxFile, type ImportFxInput } from "./import-fx.ts";
 export { validateSheet, rejectionMessage, SHEET_SCHEMA, type Sheet, type ModelPrice, type SheetOrigin, type SheetVerdict } from "./sheet.ts";
 export { storeSheet, type StoreSheetResult } from "./store-sheet.ts";
+export { storeWithdrawal, type Withdrawal } from "./store-withdrawal.ts";
+export { withoutUnchangedSheets, type SheetsText, type WithoutUnchanged } from "./unchanged-sheets.ts";
 export { canonicalSheet, contentSha256 } from "./canonical.ts";
 export { validateUsage, type UsageRecord } from "./usage.ts";
 export { ecbCrossRates, validateFx, CROSS_RATE_SCALE, type FxRate } from "./fx.ts";

@@ -32,6 +32,8 @@ export async function storeSheet(db: Db, sheet: Sheet, origin: SheetOrigin, opts
           returning id`,
     );
     if (!made) return { status: "unchanged" };
+    // A withdrawal (store-withdrawal.ts) lists no models: the sheet row alone says so.
+    if (sheet.models.length === 0) return { status: "stored", sheetId: made.id };
     const values = sheet.models.map(
       (m) => sql`(${made.id}::bigint, ${m.model}, ${m.currency}, ${m.unit}, ${m.input}::numeric, ${m.cachedInput}::numeric,
                   ${m.output}::numeric, ${m.tiers ? jsonText(m.tiers) : null}::jsonb, ${m.offPeak ? jsonText(m.offPeak) : null}::jsonb)`,

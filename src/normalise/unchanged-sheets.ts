@@ -18,15 +18,24 @@ export type WithoutUnchanged = SheetsText & { unchanged: string[] };
  * The sheets of `input` (a JSON array of sheet documents, one per provider) minus those
  * equal to their provider's latest stored sheet. Sheets that fail the gates are kept, so
  * importPrices quarantines them as usual.
+ *
+ * `confirming`: providers with a held price. Their sheet is kept even when unchanged: "the
+ * provider's next sheet listing the same price confirms it", and a registry that still
+ * lists the moved price on the next fetch is that next sheet.
  */
-export async function withoutUnchangedSheets(db: Db, input: SheetsText, location = "registry"): Promise<WithoutUnchanged> {
+export async function withoutUnchangedSheets(
+  db: Db,
+  input: SheetsText,
+  location = "registry",
+  confirming: ReadonlySet<string> = new Set(),
+): Promise<WithoutUnchanged> {
   const docs = parse(input.text) as unknown[];
   const kept: unknown[] = [];
   const providers: string[] = [];
   const unchanged: string[] = [];
   for (const [i, doc] of docs.entries()) {
     const v = validateSheet({ kind: "json", location, ordinal: i + 1, raw: stringify(doc) ?? "null", doc });
-    if (v.ok && (await equalsLatest(db, v.sheet))) {
+    if (v.ok && !confirming.has(v.sheet.provider) && (await equalsLatest(db, v.sheet))) {
       unchanged.push(v.sheet.provider);
       continue;
     }

@@ -5,7 +5,7 @@
  */
 import cron from "node-cron";
 import type { Logger } from "pino";
-import { collectAll, collectSource, type CollectResult } from "../collect/index.ts";
+import { collectSource, oneAtATime, type CollectResult } from "../collect/index.ts";
 import type { Db } from "../db/index.ts";
 import type { SourceConfig } from "../sources/config.ts";
 
@@ -23,18 +23,20 @@ function logResult(log: Logger, r: CollectResult): void {
 
 export function scheduleSources(db: Db, sources: readonly SourceConfig[], log: Logger): RunningSources {
   const running = new Map<string, Promise<void>>();
-  const run = (source: SourceConfig) => {
-    if (running.has(source.name)) return;
-    const done = collectSource(db, source)
+  // Fetches run side by side; the database part of every run, start-up or cron, one at a
+  // time, so the registry rules always see the previous run of their source complete.
+  const exclusive = oneAtATime();
+  const run = (source: SourceConfig): Promise<void> => {
+    const going = running.get(source.name);
+    if (going) return going;
+    const done = collectSource(db, source, { exclusive })
       .then((r) => logResult(log, r))
       .catch((err: unknown) => log.error({ err, source: source.name }, `collect: ${source.name}: failed`))
       .finally(() => running.delete(source.name));
     running.set(source.name, done);
+    return done;
   };
-  const ready = collectAll(db, sources).then(
-    (results) => results.forEach((r) => logResult(log, r)),
-    (err: unknown) => log.error({ err }, "collect: start-up collection failed"),
-  );
+  const ready = Promise.all(sources.map(run)).then(() => undefined);
   const tasks = sources.map((source) =>
     cron.schedule(source.every, () => run(source), { name: `ciyuan-source-${source.name}`, timezone: source.tz ?? "UTC" }),
   );

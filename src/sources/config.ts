@@ -63,9 +63,19 @@ const configSchema = z
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
+    // Each registry sheet is its provider's complete list, so two registries feeding one
+    // provider would delist each other's models on every fetch.
+    const fedBy = new Map<string, string>();
     c.sources.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: ["sources", i, "name"], message: `duplicate name ${s.name}` });
       seen.add(s.name);
+      for (const [key, target] of Object.entries(s.providers ?? {})) {
+        const other = fedBy.get(target.provider);
+        if (other !== undefined && other !== s.name) {
+          ctx.addIssue({ code: "custom", path: ["sources", i, "providers", key], message: `provider ${target.provider} is already fed by source ${other}` });
+        }
+        fedBy.set(target.provider, s.name);
+      }
     });
   });
 

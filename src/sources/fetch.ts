@@ -6,6 +6,8 @@
  * throws a FetchError whose `reason` is one line fit for `name: failed: reason`.
  */
 import { createHash } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createBrotliDecompress, createUnzip } from "node:zlib";
@@ -154,6 +156,8 @@ export async function fetchSource(req: FetchRequest): Promise<FetchResult> {
       maxRedirects: req.maxRedirects ?? FETCH_DEFAULTS.maxRedirects,
       validateStatus: () => true,
       timeout: 0,
+      httpAgent: FRESH_SOCKETS.http,
+      httpsAgent: FRESH_SOCKETS.https,
     });
     return { ...response.data, attempts };
   } catch (err) {
@@ -164,6 +168,14 @@ export async function fetchSource(req: FetchRequest): Promise<FetchResult> {
     deadline?.clear();
   }
 }
+
+/**
+ * A source is polled every few minutes at most, so a kept-alive socket saves nothing and
+ * costs something: a pooled socket can die between polls, and axios adds an error
+ * listener to a reused socket per request (MaxListenersExceededWarning). One socket per
+ * request instead.
+ */
+const FRESH_SOCKETS = { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
 
 interface Deadline {
   signal: AbortSignal;

@@ -42,6 +42,13 @@ describe("a bad sources file is one line naming the field", () => {
     [doc({ name: "r", kind: "litellm", url: "https://example.org/r.json" }), "sources.json: sources[0].providers: required for kind litellm"],
     [doc(fx("a", { providers: {} })), "sources.json: sources[0].providers: only for kinds litellm, openrouter"],
     [{ schema: "ciyuan.sources/2", sources: [] }, "sources.json: schema: Invalid input: expected \"ciyuan.sources/1\""],
+    [
+      doc(
+        { name: "r1", kind: "litellm", url: "https://example.org/r1.json", providers: { deepseek: { provider: "deepseek", country: "CN" } } },
+        { name: "r2", kind: "openrouter", url: "https://example.org/r2.json", providers: { "deepseek-ai": { provider: "deepseek", country: "CN" } } },
+      ),
+      "sources.json: sources[1].providers.deepseek-ai: provider deepseek is already fed by source r1",
+    ],
   ])("%#: %s", (d, message) => {
     expect(failure(d)).toBe(message);
   });

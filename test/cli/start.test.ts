@@ -1,0 +1,104 @@
+/**
+ * `ciyuan start` (what `npm start` runs) on a machine without internet: the bundled
+ * sources, pointed where nothing answers, fail quickly and cleanly, one log line each, and
+ * the service still serves the sample data.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SOURCES_FILE } from "../../src/sources/config.ts";
+import { ROOT } from "../support/cli.ts";
+import { engineNames, freshCliEnv } from "../support/engines.ts";
+import { startMisbehavingServer, type MisbehavingServer } from "../support/misbehaving-server.ts";
+
+const BIN = path.join(ROOT, "src/cli/bin.js");
+const dirs: string[] = [];
+let server: MisbehavingServer;
+beforeAll(async () => {
+  server = await startMisbehavingServer();
+});
+afterAll(async () => {
+  await server.close();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A port nothing listens on: connections are refused at once, as offline. */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/**
+ * The bundled default sources, unchanged but for where they point: LiteLLM and OpenRouter at
+ * a refused port, the ECB at a server that never answers (so its timeout and retry run out).
+ */
+async function offlineSources(dir: string): Promise<string> {
+  const doc = JSON.parse(fs.readFileSync(DEFAULT_SOURCES_FILE, "utf8")) as { sources: { name: string; url: string }[] };
+  const refused = `http://127.0.0.1:${await closedPort()}`;
+  for (const s of doc.sources) s.url = s.name === "ecb" ? server.url("/hang") : `${refused}/${s.name}`;
+  const file = path.join(dir, "sources.json");
+  fs.writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+type LogLine = { level: number; msg: string; source?: string; outcome?: string; time: number };
+
+for (const engine of engineNames) {
+  describe(`npm start offline: the bundled sources fail quickly, one log line each, and the sample is served [${engine}]`, () => {
+    it("serves the sample's latest fixing, logs one failure line per source within seconds, exits 0 on SIGTERM", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-start-"));
+      dirs.push(dir);
+      const env = { ...(await freshCliEnv(engine, dir)), LOG_LEVEL: "info", PORT: "0", CIYUAN_SOURCES: await offlineSources(dir) };
+      const child = spawn(process.execPath, [BIN, "start"], { env, cwd: ROOT });
+      let stderr = "";
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      const url = new Promise<string>((resolve, reject) => {
+        child.stderr.on("data", (d) => {
+          stderr += d;
+          const m = /serving on (http:\/\/\S+)/.exec(stderr);
+          if (m) resolve(m[1]!);
+        });
+        void exited.then(() => reject(new Error(`start exited early: ${stderr}`)));
+      });
+      const base = await url;
+      const servingAt = Date.now();
+
+      const latest = await fetch(`${base}/v1/indices/CTPI/latest`);
+      expect(latest.status).toBe(200);
+      expect(((await latest.json()) as { status: string }).status).toBe("ok");
+
+      const logs = () =>
+        stderr
+          .split("\n")
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as LogLine)
+          .filter((l) => l.msg.startsWith("collect: "));
+      while (logs().length < 3 && Date.now() - servingAt < 30_000) await new Promise((r) => setTimeout(r, 100));
+      const lines = logs();
+      expect(lines.map((l) => [l.source, l.outcome]).sort()).toEqual([
+        ["ecb", "failed"],
+        ["litellm", "failed"],
+        ["openrouter", "failed"],
+      ]);
+      for (const l of lines) expect(l.msg).not.toContain("\n");
+      // Quickly: refused at once; the hanging one after its 5 s timeout, 0.5 s backoff and one retry.
+      for (const l of lines) expect(l.time - servingAt).toBeLessThan(l.source === "ecb" ? 15_000 : 3_000);
+      expect(lines.find((l) => l.source === "litellm")!.msg).toMatch(/^collect: litellm: failed: .*ECONNREFUSED/);
+      expect(lines.find((l) => l.source === "ecb")!.msg).toBe("collect: ecb: failed: timeout after 5000 ms");
+      // Nothing else was logged at warning or above: no stack traces, no crash.
+      const loud = stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as LogLine).filter((l) => l.level >= 40);
+      expect(loud).toHaveLength(3);
+
+      // Still serving after the failures.
+      expect((await fetch(`${base}/v1/indices`)).status).toBe(200);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }, 180_000);
+  });
+}
