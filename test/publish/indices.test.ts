@@ -70,5 +70,27 @@ describeEachEngine("publish: index routes", (ctx) => {
       expect(bad.json.error.code).toBe("bad_request");
       expect(bad.json.error.message).toMatch(/^kind: /);
     });
+
+    it("validates path and query with the route's own schemas, as every route does: bad code, repeated kind, unknown parameters ignored", async () => {
+      const badCode = await get(`${server.base()}/v1/indices/ctpi%00/latest`);
+      expect(badCode.status).toBe(400);
+      expect(badCode.json.error.message).toMatch(/^code: /);
+      const twice = await get(`${server.base()}/v1/indices/CTPI/latest?kind=final&kind=final`);
+      expect(twice.status).toBe(400);
+      expect(twice.json.error.message).toMatch(/^kind: /);
+      const extra = await get(`${server.base()}/v1/indices/CTPI/latest?utm_source=x`);
+      expect(extra.status).toBe(200);
+      expect(extra.json.kind).toBe("final");
+    });
+
+    it("answers If-None-Match with 304 and a conditional request with Authorization is not stored by caches", async () => {
+      const first = await fetch(`${server.base()}/v1/indices/CTPI/latest`);
+      const etag = first.headers.get("ETag")!;
+      expect(first.headers.get("Cache-Control")).toBe("public, no-cache");
+      const again = await fetch(`${server.base()}/v1/indices/CTPI/latest`, { headers: { "If-None-Match": etag } });
+      expect(again.status).toBe(304);
+      const authorized = await fetch(`${server.base()}/v1/indices/CTPI/latest`, { headers: { Authorization: "Bearer x" } });
+      expect(authorized.headers.get("Cache-Control")).toBe("no-store");
+    });
   });
 });

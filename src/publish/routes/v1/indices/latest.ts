@@ -7,7 +7,8 @@ import { fixingsVersion, runsInProcess } from "../../../freshness.ts";
 import { fixingJson, toJson } from "../../../json.ts";
 import { latestCache } from "../../../latest-cache.ts";
 import { IndexCode, Kind } from "../../../params.ts";
-import { JSON_TYPE, untyped } from "../../../respond.ts";
+import { plainGet } from "../../../plain-get.ts";
+import { JSON_TYPE } from "../../../respond.ts";
 import { ERROR_RESPONSES, Fixing } from "../../../schemas.ts";
 import { loadFixing, requireIndex, type FixingKind } from "../../../views.ts";
 
@@ -38,12 +39,12 @@ export function register(app: OpenAPIHono, { db, signer, events }: AppDeps): voi
     },
     version: runsInProcess(db) ? undefined : () => fixingsVersion(db),
   });
-  app.openapi(route, async (c) => {
-    const { code } = c.req.valid("param");
-    const kind = c.req.valid("query").kind ?? "final";
+  plainGet(app, route, async (c, { param, query }) => {
+    const { code } = param;
+    const kind = query.kind ?? "final";
     const body = await latest.get(code, kind);
     if (!body) throw new CiyuanError("not_found", `no ${kind} fixing of ${code} yet`);
     // With its ETag set here, the caching middleware need not re-read the body to hash it.
-    return untyped(c.body(body.text, 200, { "Content-Type": JSON_TYPE, ETag: body.etag }));
+    return c.body(body.text, 200, { "Content-Type": JSON_TYPE, ETag: body.etag });
   });
 }
