@@ -6,8 +6,9 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/index.ts";
+import { requestStats } from "./request-stats.ts";
 import { latestFinals, pingDatabase, sourceStatuses } from "./status.ts";
 
 export type Metrics = {
@@ -51,18 +52,12 @@ function routeLabel(c: Parameters<MiddlewareHandler>[0]): string {
 export function createMetrics(db: Db): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const labelNames = ["method", "route", "status"] as const;
-  const requests = new Counter({
-    name: "ciyuan_http_requests_total",
-    help: "HTTP requests answered, by method, route pattern and status",
-    labelNames,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "ciyuan_http_request_duration_seconds",
-    help: "Time to the response head (a streamed body may run longer), by method, route pattern and status",
-    labelNames,
-    registers: [registry],
+  const requests = requestStats(registry, {
+    requests: { name: "ciyuan_http_requests_total", help: "HTTP requests answered, by method, route pattern and status" },
+    duration: {
+      name: "ciyuan_http_request_duration_seconds",
+      help: "Time to the response head (a streamed body may run longer), by method, route pattern and status",
+    },
   });
   const databaseUp = new Gauge({
     name: "ciyuan_database_up",
@@ -87,8 +82,6 @@ export function createMetrics(db: Db): Metrics {
     labelNames: ["source", "outcome"] as const,
     registers: [registry],
   });
-
-  const bound = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
 
   // Gauges are reset first, so an index or source that is gone does not linger, and a
   // database that cannot be read leaves them empty rather than frozen at old values.
@@ -117,17 +110,7 @@ export function createMetrics(db: Db): Metrics {
       return registry.metrics();
     },
     record(method: string, route: string, status: number, seconds: number) {
-      const m = METHODS.has(method) ? method : "OTHER";
-      // prom-client hashes a label object on every call; the bound children are kept instead.
-      const key = `${m} ${status} ${route}`;
-      let series = bound.get(key);
-      if (series === undefined) {
-        const labels = { method: m, route, status: String(status) };
-        series = { count: requests.labels(labels), time: duration.labels(labels) };
-        bound.set(key, series);
-      }
-      series.count.inc();
-      series.time.observe(seconds);
+      requests.record(METHODS.has(method) ? method : "OTHER", route, status, seconds);
     },
   };
 }
