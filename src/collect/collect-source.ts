@@ -56,7 +56,7 @@ async function attempt(db: Db, source: SourceConfig, now: Date, exclusive: NonNu
       // A registry answering "not modified" is still a fetch that lists what it listed: it
       // can confirm a held price or make a second absence (two-fetch rule), so the body on
       // record goes through the registry rules again.
-      const body = isRegistry(source) && payloadId ? await payloadContent(db, payloadId) : null;
+      const body = isRegistry(source) && payloadId ? await payloadContent(db, payloadId, source.url) : null;
       if (body === null) return { source: name, outcome: "not_modified" as const, detail: "not modified", payloadId };
       const { outcome, notes } = await importRegistry(db, source, body, now);
       const detail = ["not modified", ...(outcome.stored > 0 ? [`${outcome.stored} sheet${outcome.stored === 1 ? "" : "s"}`] : []), ...notes].join(", ");

@@ -13,6 +13,7 @@ import type { SourceConfig } from "../sources/config.ts";
 import { litellmSheets } from "../sources/litellm.ts";
 import { openrouterSheets } from "../sources/openrouter.ts";
 import type { RegistrySheets } from "../sources/registry-sheet.ts";
+import { lastOkPayload, payloadContent } from "./record.ts";
 import { applyTwoFetchRule, listingOf, type LatestSheet, type Listing, type RegistryDoc } from "./two-fetch-rule.ts";
 
 export type RegistryImport = { outcome: ImportOutcome; notes: string[] };
@@ -33,8 +34,10 @@ export async function importRegistry(db: Db, source: SourceConfig, text: string,
   }
 
   const docs = parse(fetched.text) as RegistryDoc[];
-  const previousBody = await previousFetch(db, source);
-  const previous: Listing | null = previousBody === null ? null : listingOf(parse(toSheets(previousBody).text) as RegistryDoc[]);
+  // A not-modified run confirms the body of the last ok one, so that is the previous fetch.
+  const previousId = await lastOkPayload(db, source.name);
+  const previousBody = previousId === null ? null : await payloadContent(db, previousId, location);
+  const previous = previousBody === null ? null : previousListing(() => toSheets(previousBody));
   const rule = applyTwoFetchRule({ docs, previous, latest: await latestSheets(db, source.name, mapped), mapped });
 
   const confirming = new Set((await heldPrices(db, now.toISOString())).map((h) => h.provider));
@@ -47,7 +50,6 @@ export async function importRegistry(db: Db, source: SourceConfig, text: string,
   for (const w of rule.withdrawn) {
     const stored = await storeWithdrawal(db, {
       ...w,
-      unit: w.unit as Unit,
       asOf: now.toISOString(),
       source: source.name,
       location,
@@ -63,17 +65,15 @@ export async function importRegistry(db: Db, source: SourceConfig, text: string,
 }
 
 /**
- * The body of the source's previous successful fetch of the same URL (a 304 counts: it
- * confirmed the body before it), or null when there is none on record.
+ * What the previous fetch listed. A body that no longer reads (a parser made stricter since)
+ * counts as no previous fetch: nothing is carried or withdrawn on its evidence.
  */
-async function previousFetch(db: Db, source: SourceConfig): Promise<string | null> {
-  const [row] = await rows<{ content: string | null }>(
-    db,
-    sql`SELECT p.content FROM source_runs r JOIN payloads p ON p.id = r.payload_id
-        WHERE r.source = ${source.name} AND r.outcome IN ('ok', 'not_modified') AND p.location = ${source.url}
-        ORDER BY r.id DESC LIMIT 1`,
-  );
-  return row?.content ?? null;
+function previousListing(read: () => RegistrySheets): Listing | null {
+  try {
+    return listingOf(parse(read().text) as RegistryDoc[]);
+  } catch {
+    return null;
+  }
 }
 
 /** Each mapped provider's latest stored sheet, and whether this source wrote it. */
@@ -93,7 +93,7 @@ async function latestSheets(db: Db, sourceName: string, mapped: ReadonlySet<stri
       fromThisSource: models !== null,
       country: r.country,
       currency: r.currency,
-      unit: r.unit,
+      unit: r.unit as Unit,
       models: models ?? [],
     });
   }

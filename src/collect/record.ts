@@ -58,8 +58,14 @@ export async function lastOkPayload(db: Db, source: string): Promise<string | nu
   return row?.payload_id ?? null;
 }
 
-/** The text of a stored payload (null for usage, kept by hash only). */
-export async function payloadContent(db: Db, payloadId: string): Promise<string | null> {
-  const [row] = await rows<{ content: string | null }>(db, sql`select content from payloads where id = ${payloadId}::bigint`);
+/**
+ * The text of a stored payload fetched from `url`: null for usage (kept by hash only) or a
+ * payload from another URL (a source pointed elsewhere starts afresh).
+ */
+export async function payloadContent(db: Db, payloadId: string, url: string): Promise<string | null> {
+  const [row] = await rows<{ content: string | null }>(
+    db,
+    sql`select content from payloads where id = ${payloadId}::bigint and location = ${url}`,
+  );
   return row?.content ?? null;
 }

@@ -12,6 +12,7 @@
  * With no previous fetch on record nothing is carried and nothing withdrawn. Pure: the
  * caller reads the previous fetch and the latest sheets from the database.
  */
+import type { Unit, Withdrawal as StoredWithdrawal } from "../normalise/index.ts";
 
 /** A sheet document as the registry adapters write it (models as JSON objects). */
 export type RegistryDoc = { provider: string; currency: string; unit: string; models: ModelDoc[]; [field: string]: unknown };
@@ -25,11 +26,12 @@ export type LatestSheet = {
   fromThisSource: boolean;
   country: string;
   currency: string;
-  unit: string;
+  unit: Unit;
   models: readonly ModelDoc[];
 };
 
-export type Withdrawal = { provider: string; country: string; currency: string; unit: string; models: string[] };
+/** What the rule decides about a withdrawal; the collector adds when, from where and why. */
+export type Withdrawal = Pick<StoredWithdrawal, "provider" | "country" | "currency" | "unit" | "models">;
 
 export type TwoFetchResult = {
   docs: RegistryDoc[];

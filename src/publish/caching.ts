@@ -77,7 +77,7 @@ const isRead = (method: string) => method === "GET" || method === "HEAD";
  * serves the request: `c.req.header` first builds a fetch Headers object of every request
  * header, which costs more than the rest of a cached answer (scripts/bench-http.ts).
  */
-export function requestHeader(c: Context, name: string): string | undefined {
+function requestHeader(c: Context, name: string): string | undefined {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming === undefined) return c.req.header(name);
   const value = incoming.headers[name];

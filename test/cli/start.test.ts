@@ -3,18 +3,15 @@
  * sources, pointed where nothing answers, fail quickly and cleanly, one log line each, and
  * the service still serves the sample data.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SOURCES_FILE } from "../../src/sources/config.ts";
-import { ROOT } from "../support/cli.ts";
+import { spawnServing } from "../support/cli.ts";
 import { engineNames, freshCliEnv } from "../support/engines.ts";
-import { startMisbehavingServer, type MisbehavingServer } from "../support/misbehaving-server.ts";
+import { closedPort, startMisbehavingServer, type MisbehavingServer } from "../support/misbehaving-server.ts";
 
-const BIN = path.join(ROOT, "src/cli/bin.js");
 const dirs: string[] = [];
 let server: MisbehavingServer;
 beforeAll(async () => {
@@ -24,15 +21,6 @@ afterAll(async () => {
   await server.close();
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
-
-/** A port nothing listens on: connections are refused at once, as offline. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /**
  * The bundled default sources, unchanged but for where they point: LiteLLM and OpenRouter at
@@ -55,18 +43,8 @@ for (const engine of engineNames) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-start-"));
       dirs.push(dir);
       const env = { ...(await freshCliEnv(engine, dir)), LOG_LEVEL: "info", PORT: "0", CIYUAN_SOURCES: await offlineSources(dir) };
-      const child = spawn(process.execPath, [BIN, "start"], { env, cwd: ROOT });
-      let stderr = "";
-      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-      const url = new Promise<string>((resolve, reject) => {
-        child.stderr.on("data", (d) => {
-          stderr += d;
-          const m = /serving on (http:\/\/\S+)/.exec(stderr);
-          if (m) resolve(m[1]!);
-        });
-        void exited.then(() => reject(new Error(`start exited early: ${stderr}`)));
-      });
-      const base = await url;
+      const server = spawnServing(["start"], env);
+      const base = await server.url;
       const servingAt = Date.now();
 
       const latest = await fetch(`${base}/v1/indices/CTPI/latest`);
@@ -74,7 +52,8 @@ for (const engine of engineNames) {
       expect(((await latest.json()) as { status: string }).status).toBe("ok");
 
       const logs = () =>
-        stderr
+        server
+          .stderr()
           .split("\n")
           .filter((l) => l.startsWith("{"))
           .map((l) => JSON.parse(l) as LogLine)
@@ -92,13 +71,13 @@ for (const engine of engineNames) {
       expect(lines.find((l) => l.source === "litellm")!.msg).toMatch(/^collect: litellm: failed: .*ECONNREFUSED/);
       expect(lines.find((l) => l.source === "ecb")!.msg).toBe("collect: ecb: failed: timeout after 5000 ms");
       // Nothing else was logged at warning or above: no stack traces, no crash.
-      const loud = stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as LogLine).filter((l) => l.level >= 40);
+      const loud = server.stderr().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as LogLine).filter((l) => l.level >= 40);
       expect(loud).toHaveLength(3);
 
       // Still serving after the failures.
       expect((await fetch(`${base}/v1/indices`)).status).toBe(200);
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      server.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
     }, 180_000);
   });
 }

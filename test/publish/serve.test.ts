@@ -1,13 +1,11 @@
 // `ciyuan serve [--port N]`: the HTTP service alone, as a real child process.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { engineNames, freshCliEnv } from "../support/engines.ts";
-import { ROOT, runCli } from "../support/cli.ts";
+import { runCli, spawnServing } from "../support/cli.ts";
 
-const BIN = path.join(ROOT, "src/cli/bin.js");
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -19,21 +17,7 @@ async function freshEnv(engine: (typeof engineNames)[number]): Promise<NodeJS.Pr
   return freshCliEnv(engine, dir);
 }
 
-/** Starts `ciyuan serve`, waits for its URL line, and returns it with a way to stop it. */
-function serve(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [BIN, "serve", ...args], { env, cwd: ROOT });
-  let stderr = "";
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      const m = /serving on (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then(() => reject(new Error(`serve exited early: ${stderr}`)));
-  });
-  return { url, exited, stderr: () => stderr, kill: (signal: NodeJS.Signals) => child.kill(signal) };
-}
+const serve = (args: string[], env: NodeJS.ProcessEnv) => spawnServing(["serve", ...args], env);
 
 for (const engine of engineNames) {
   describe(`ciyuan serve [--port N]: the HTTP service alone [${engine}]`, () => {

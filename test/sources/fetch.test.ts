@@ -1,11 +1,10 @@
 /** The collectors' HTTP fetch against a local server that serves recorded files and misbehaves. */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CiyuanError } from "../../src/errors.ts";
 import { FetchError, fetchSource, type FetchRequest, type FetchResult } from "../../src/sources/fetch.ts";
-import { FIXTURE_LAST_MODIFIED, FIXTURES_DIR, startMisbehavingServer, type MisbehavingServer } from "../support/misbehaving-server.ts";
+import { closedPort, FIXTURE_LAST_MODIFIED, FIXTURES_DIR, startMisbehavingServer, type MisbehavingServer } from "../support/misbehaving-server.ts";
 
 const SHEET = "prices/deepseek.2025-12-20.json";
 const SHEET_BYTES = fs.readFileSync(FIXTURES_DIR + SHEET);
@@ -250,12 +249,3 @@ describe("network errors", () => {
     expect(error).toMatchObject({ reason: "unsupported protocol file:", kind: "request", attempts: 0 });
   });
 });
-
-/** A port nobody listens on: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}

@@ -13,6 +13,7 @@ import { parseSourcesConfig, type SourceConfig } from "../../src/sources/config.
 import { describeEachEngine } from "../support/engines.ts";
 import { startMisbehavingServer, type MisbehavingServer } from "../support/misbehaving-server.ts";
 import { addFx, addUsage, day, fixingRows } from "../support/seed.ts";
+import { tamper } from "../support/tamper.ts";
 
 const T = { timeout: 120_000 };
 const START = Date.parse("2026-08-01T08:00:00Z");
@@ -190,6 +191,17 @@ describeEachEngine("Registries: a mapped provider absent from two consecutive su
     const empty = await fetchNo(db, 2, [{ id: "someone-else/z" }]);
     expect(empty.outcome).toBe("failed");
     expect(empty.detail).toMatch(/none of the mapped providers \(stepfun, xiaomi\) is in the registry/);
+    expect(await fetchNo(db, 3, [A])).toMatchObject({ outcome: "ok", detail: "0 sheets, 1 unchanged" });
+    expect(await modelsInForce(db, "xiaomi", fetchTime(3))).toEqual(["x"]);
+  });
+
+  it("a previous body on record that no longer reads counts as no previous fetch: nothing is withdrawn on its evidence", T, async () => {
+    const { db } = await ctx.fresh();
+    await fetchNo(db, 1, [A, X]);
+    await fetchNo(db, 2, [A]);
+    const [last] = await rows<{ payload_id: string }>(db, sql`select payload_id from source_runs where outcome = 'ok' order by id desc limit 1`);
+    // Payloads are append-only; this stands for a body the parser no longer reads.
+    await tamper(db, sql`update payloads set content = 'not a registry' where id = ${last!.payload_id}::bigint`);
     expect(await fetchNo(db, 3, [A])).toMatchObject({ outcome: "ok", detail: "0 sheets, 1 unchanged" });
     expect(await modelsInForce(db, "xiaomi", fetchTime(3))).toEqual(["x"]);
   });

@@ -21,3 +21,27 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): 
     else child.stdin.end();
   });
 }
+
+export type ServingCli = {
+  /** The URL from the `serving on` line; rejects if the process exits first. */
+  url: Promise<string>;
+  exited: Promise<number | null>;
+  stderr(): string;
+  kill(signal: NodeJS.Signals): void;
+};
+
+/** Starts a long-running `ciyuan ARGS...` (serve, start) and watches stderr for its URL. */
+export function spawnServing(args: string[], env: NodeJS.ProcessEnv): ServingCli {
+  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: ROOT });
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      const m = /serving on (http:\/\/\S+)/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then(() => reject(new Error(`ciyuan ${args[0]} exited early: ${stderr}`)));
+  });
+  return { url, exited, stderr: () => stderr, kill: (signal) => child.kill(signal) };
+}

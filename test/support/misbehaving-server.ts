@@ -234,3 +234,12 @@ function streamBytes(out: NodeJS.WritableStream & { destroyed?: boolean }, total
   };
   pump();
 }
+
+/** A port nobody listens on on 127.0.0.1 (bound, noted, closed): connections are refused at once. */
+export async function closedPort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
