@@ -44,6 +44,26 @@ export const payloads = pgTable(
   (t) => [index("payloads_sha256_idx").on(t.sha256)],
 );
 
+
+/**
+ * One batch of inputs (a price sheet, a usage file or submission, an FX file, an approval,
+ * a withdrawal). Its id is the batch number: numbers are taken under one lock that is held
+ * until commit (normalise/batches.ts), so they become visible in the order they were
+ * taken, and a fixing's `inputs_watermark` (the highest number it saw) bounds exactly what
+ * it read. Gaps (a rolled-back import) are harmless.
+ */
+export const inputBatches = pgTable(
+  "input_batches",
+  {
+    id: id(),
+    kind: text("kind").notNull(), // prices | usage | fx | approval | withdrawal | migration
+    payloadId: ref("payload_id").references(() => payloads.id),
+    committedAt: ts("committed_at").notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [check("input_batches_kind", sql`${t.kind} in ('prices', 'usage', 'fx', 'approval', 'withdrawal', 'migration')`)],
+);
+const batch = () => ref("batch_id").notNull().references(() => inputBatches.id);
+
 /** An accepted price sheet: one provider's complete list from `as_of` on. */
 export const priceSheets = pgTable(
   "price_sheets",
@@ -59,6 +79,7 @@ export const priceSheets = pgTable(
     rawSha256: text("raw_sha256").notNull(),
     contentSha256: text("content_sha256").notNull(), // over the canonical form of the sheet
     payloadId: ref("payload_id").references(() => payloads.id),
+    batchId: batch(),
     importedAt: ts("imported_at").notNull().default(sql`clock_timestamp()`),
   },
   (t) => [
@@ -116,8 +137,44 @@ export const priceApprovals = pgTable(
     sheetAsOf: ts("sheet_as_of").notNull(), // as_of of the sheet whose held price is released
     approvedAt: ts("approved_at").notNull().default(sql`clock_timestamp()`),
     approvedBy: text("approved_by").notNull().default("cli"),
+    batchId: batch(),
   },
   (t) => [uniqueIndex("price_approvals_identity").on(t.provider, t.model, t.sheetAsOf)],
+);
+
+
+/**
+ * Held-price state of one component listed on one sheet, computed when the sheet (or an
+ * approval) is imported (engine/holds.ts), so a fixing reads it by lookup. An approval at A
+ * changes the state for fixing times T >= A only, so a listing has one row per interval of
+ * T [from_t, until_t). A later import that changes the walk (a backdated sheet, an
+ * approval) writes a new generation under its own batch; a fixing at watermark W reads,
+ * per listing, the generation of the highest batch <= W.
+ */
+export const listingStates = pgTable(
+  "listing_states",
+  {
+    sheetId: ref("sheet_id")
+      .notNull()
+      .references(() => priceSheets.id),
+    model: text("model").notNull(),
+    component: text("component").notNull(), // input | cached_input | output
+    batchId: batch(),
+    fromT: ts("from_t").notNull(),
+    untilT: ts("until_t"), // null: no end
+    provider: text("provider").notNull(),
+    asOf: ts("as_of").notNull(), // the sheet's, so the walk finds a listing's predecessor by index
+    listedPrice: numeric("listed_price", { mode: "string" }).notNull(), // per 1M tokens, listed currency
+    listedCurrency: text("listed_currency").notNull(),
+    acceptedPrice: numeric("accepted_price", { mode: "string" }).notNull(),
+    acceptedCurrency: text("accepted_currency").notNull(),
+    acceptedSheetId: ref("accepted_sheet_id").notNull(),
+    held: boolean("held").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sheetId, t.model, t.component, t.batchId, t.fromT] }),
+    check("listing_states_component", sql`${t.component} in ('input', 'cached_input', 'output')`),
+  ],
 );
 
 /** CNY per one unit of `currency`, in force from `as_of`. A later row for the same
@@ -131,6 +188,7 @@ export const fxRates = pgTable(
     asOf: ts("as_of").notNull(),
     source: text("source").notNull(),
     payloadId: ref("payload_id").references(() => payloads.id),
+    batchId: batch(),
     importedAt: ts("imported_at").notNull().default(sql`clock_timestamp()`),
   },
   (t) => [
@@ -154,9 +212,17 @@ export const usageRecords = pgTable(
     cachedInputTokens: tokens("cached_input_tokens"),
     outputTokens: tokens("output_tokens").notNull(),
     payloadId: ref("payload_id").references(() => payloads.id),
+    // No foreign key here: a usage file is millions of rows, and a per-row key check would
+    // cost more than the COPY itself; the importer writes the batch it just opened.
+    batchId: ref("batch_id").notNull(),
+    // The record this one corrects (the key's previous version): from this record's batch
+    // on, that one no longer counts. Corrections are rare, so a fixing excludes them with a
+    // small anti-join instead of picking the latest version of every key in its window.
+    supersedes: ref("supersedes"),
     importedAt: ts("imported_at").notNull().default(sql`clock_timestamp()`),
   },
   (t) => [
+    index("usage_records_supersedes").on(t.supersedes, t.batchId).where(sql`${t.supersedes} is not null`),
     uniqueIndex("usage_records_key_version").on(t.provider, t.model, t.periodStart, t.periodEnd, t.version),
     index("usage_records_period_end").on(t.periodEnd),
     check(
@@ -215,6 +281,10 @@ export const fixings = pgTable(
     carriedFromFixingId: ref("carried_from_fixing_id"), // insufficient: the ok fixing carried
     methodologyVersion: text("methodology_version").notNull(),
     inputsSha256: text("inputs_sha256").notNull(),
+    // 1.1: the highest input batch this fixing read (null for fixings stored under 1.0).
+    inputsWatermark: ref("inputs_watermark"),
+    // 1.1: CNY per one unit of the index currency at T (1 for CNY), exact.
+    fxTarget: numeric("fx_target", { mode: "string" }),
     reason: text("reason").notNull(),
     computedAt: ts("computed_at").notNull().default(sql`clock_timestamp()`),
   },
@@ -249,6 +319,14 @@ export const fixingConstituents = pgTable(
     held: text("held").array().notNull(), // components held at their last accepted price
     sheetId: ref("sheet_id").notNull(),
     fxRateId: ref("fx_rate_id"),
+    // 1.1: the exact weight weight_num / weight_den, the weighting volume V and the cost C of
+    // those tokens in CNY (price = C / (V x fx_target)), so the level can chain from them.
+    weightNum: numeric("weight_num", { mode: "string" }),
+    weightDen: numeric("weight_den", { mode: "string" }),
+    volume: numeric("volume", { mode: "string" }),
+    costCny: numeric("cost_cny", { mode: "string" }),
+    // 1.1: the sheets whose prices were used, per component [input, cached_input, output].
+    priceSheetIds: bigint("price_sheet_ids", { mode: "bigint" }).array(),
   },
   (t) => [primaryKey({ columns: [t.fixingId, t.provider, t.model] })],
 );
@@ -263,11 +341,15 @@ export const fixingExclusions = pgTable(
     provider: text("provider").notNull(),
     model: text("model").notNull(),
     reason: text("reason").notNull(),
+    // 1.1: the aggregated usage of the window (null where the key had none).
+    inputTokens: numeric("input_tokens", { mode: "string" }),
+    cachedInputTokens: numeric("cached_input_tokens", { mode: "string" }),
+    outputTokens: numeric("output_tokens", { mode: "string" }),
   },
   (t) => [primaryKey({ columns: [t.fixingId, t.provider, t.model] })],
 );
 
-/** The ids of the rows a fixing read: sheets, FX rates, usage records, approvals. */
+/** 1.0 only: the ids of the rows a fixing read: sheets, FX rates, usage records, approvals. */
 export const fixingInputs = pgTable(
   "fixing_inputs",
   {

@@ -1,50 +1,43 @@
 /**
- * The rulebook's "Weights and capping". Raw weight r_i = V_i / sum(V). With n constituents
- * and cap c, capping applies only when n x c > 1; then, until no weight exceeds c, every
- * constituent above c is set to c and marked capped, and the weight left, 1 - c x (number
- * capped), is shared among the uncapped in proportion to their raw weights.
+ * The rulebook's "Weights and capping", exact. Raw weight r_i = V_i / sum(V). With n
+ * constituents and cap c, capping applies only when n x c > 1; then, until no weight
+ * exceeds c, every constituent above c is set to c and marked capped, and the weight left,
+ * 1 - c x k (k capped), is shared among the uncapped in proportion to their raw weights.
  *
- * The iteration is a recursive query: each step re-reads the whole basket. Comparisons
- * with the cap are made by cross-multiplying, so no rounded quotient decides a cap.
+ * So a capped weight is c and an uncapped one is (1 - c k) V_i / S_u, S_u the volume of
+ * the uncapped: both are kept as numerator and denominator (weight_num / weight_den), and
+ * "above the cap" is decided on integers, (1 - c k) V_i > c S_u, never on a quotient.
+ * Reads CTE `con`; defines `capped_set` and `weights`.
  */
-import { sql } from "drizzle-orm";
-import type { Db } from "../db/index.ts";
-import { div } from "./decimal.ts";
+import { sql, type SQL } from "drizzle-orm";
 import type { IndexDefinition } from "./definitions.ts";
 
-export async function cappedWeights(tx: Db, def: IndexDefinition): Promise<void> {
+export function cappedWeights(def: IndexDefinition): SQL {
   const c = sql`${def.cap}::numeric`;
-  await tx.execute(sql`
-    CREATE TEMP TABLE weights ON COMMIT DROP AS
-    WITH RECURSIVE raw AS (
-      SELECT provider, model, volume,
-             ${div(sql`volume`, sql`sum(volume) OVER ()`)} AS r,
-             count(*) OVER () * ${c} > 1 AS capping_applies
-      FROM constituents
-    ),
-    step(i, provider, model, r, capped, share_num, share_den, over_cap) AS (
-      -- step 0: raw weights; a weight r is over the cap when r > c
-      SELECT 0, provider, model, r, false, 1::numeric, 1::numeric, capping_applies AND r > ${c}
-      FROM raw
+  return sql`
+  capping AS (
+    WITH RECURSIVE step(i, provider, model, volume, capped, changed) AS (
+      SELECT 0, provider, model, volume, false, true
+      FROM con WHERE (SELECT count(*) FROM con) * ${c} > 1
       UNION ALL
-      -- next step: cap everything over the cap; the uncapped share (1 - c k) in proportion to r
-      SELECT i + 1, provider, model, r, now_capped, left_over, uncapped_r,
-             NOT now_capped AND (left_over * r > ${c} * uncapped_r)
+      SELECT i + 1, provider, model, volume, capped OR over, bool_or(over) OVER ()
       FROM (
-        SELECT i, provider, model, r, capped OR over_cap AS now_capped,
-               1 - ${c} * count(*) FILTER (WHERE capped OR over_cap) OVER () AS left_over,
-               sum(r) FILTER (WHERE NOT (capped OR over_cap)) OVER () AS uncapped_r,
-               bool_or(over_cap) OVER () AS any_over
-        FROM step
+        SELECT i, provider, model, volume, capped,
+               NOT capped AND (1 - ${c} * count(*) FILTER (WHERE capped) OVER ()) * volume
+                              > ${c} * sum(volume) FILTER (WHERE NOT capped) OVER () AS over
+        FROM step WHERE changed
       ) s
-      WHERE any_over
-    ),
-    final AS (
-      SELECT DISTINCT ON (provider, model) * FROM step ORDER BY provider, model, i DESC
     )
-    SELECT provider, model, r AS raw_weight, capped,
-           CASE WHEN capped THEN ${c}
-                WHEN share_num = share_den THEN r
-                ELSE ${div(sql`share_num * r`, sql`share_den`)} END AS weight
-    FROM final`);
+    SELECT DISTINCT ON (provider, model) provider, model, capped FROM step ORDER BY provider, model, i DESC),
+  weights AS (
+    SELECT w.*,
+           CASE WHEN w.capped THEN ${c} ELSE (1 - ${c} * w.k) * w.volume END AS weight_num,
+           CASE WHEN w.capped THEN 1::numeric ELSE w.su END AS weight_den
+    FROM (
+      SELECT con.*, coalesce(cp.capped, false) AS capped,
+             count(*) FILTER (WHERE cp.capped) OVER () AS k,
+             sum(con.volume) FILTER (WHERE NOT coalesce(cp.capped, false)) OVER () AS su,
+             sum(con.volume) OVER () AS s
+      FROM con LEFT JOIN capping cp USING (provider, model)
+    ) w)`;
 }

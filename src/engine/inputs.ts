@@ -1,56 +1,51 @@
 /**
- * The rulebook's "Inputs at fixing time T (point in time)": what is in force at T, built
- * as temporary tables for the rest of the fixing's transaction. Only rows the database
- * holds now are read; a later recompute of the same T is a new revision. Verifying a stored
- * fixing reads only the rows it recorded (`inputs`, see input-scope.ts).
+ * The rulebook's "Inputs at fixing time T", bounded by the fixing's watermark [1.1]: only
+ * rows of input batches <= W are read, so a recompute at the same (T, W) reads the same
+ * rows whatever was imported since. Each function is one named CTE for the evaluation's
+ * single statement (engine/evaluate.ts).
  */
-import { sql } from "drizzle-orm";
-import type { Db } from "../db/index.ts";
+import { sql, type SQL } from "drizzle-orm";
 import type { IndexDefinition } from "./definitions.ts";
-import { EVERY_STORED_INPUT, inScope, type InputScope } from "./input-scope.ts";
 
-/** Listed price (1): each provider's latest sheet whose as_of <= T is its complete list. */
-export async function sheetsInForce(tx: Db, at: string, inputs: InputScope = EVERY_STORED_INPUT): Promise<void> {
-  await tx.execute(sql`
-    CREATE TEMP TABLE in_force_sheets ON COMMIT DROP AS
-    SELECT DISTINCT ON (provider) id AS sheet_id, provider, country, as_of
+export type At = { at: string; watermark: string };
+
+const T = (a: At) => sql`${a.at}::timestamptz`;
+const W = (a: At) => sql`${a.watermark}::bigint`;
+
+/** `sheets`: each provider's latest sheet with as_of <= T: its complete list at T. */
+export function sheetsInForce(a: At): SQL {
+  return sql`sheets AS (
+    SELECT DISTINCT ON (provider) id AS sheet_id, provider, country, as_of, content_sha256
     FROM price_sheets
-    WHERE as_of <= ${at}::timestamptz AND ${inScope(inputs, "sheet", sql`id`)}
-    ORDER BY provider, as_of DESC, id DESC`);
+    WHERE as_of <= ${T(a)} AND batch_id <= ${W(a)}
+    ORDER BY provider, as_of DESC, id DESC)`;
 }
 
-/** Normalisation (2): the latest rate per currency whose as_of <= T, CNY per unit; CNY is 1. */
-export async function fxInForce(tx: Db, at: string, inputs: InputScope = EVERY_STORED_INPUT): Promise<void> {
-  await tx.execute(sql`
-    CREATE TEMP TABLE fx_in_force ON COMMIT DROP AS
-    SELECT DISTINCT ON (currency) id AS fx_rate_id, currency, cny_per_unit
-    FROM fx_rates
-    WHERE as_of <= ${at}::timestamptz AND currency <> 'CNY' AND ${inScope(inputs, "fx", sql`id`)}
-    ORDER BY currency, as_of DESC, id DESC`);
-  await tx.execute(sql`INSERT INTO fx_in_force VALUES (NULL, 'CNY', 1)`);
+/** `fx`: the latest rate per currency with as_of <= T, CNY per unit; CNY itself is 1. */
+export function fxInForce(a: At): SQL {
+  return sql`fx AS (
+    (SELECT DISTINCT ON (currency) id AS fx_rate_id, currency, cny_per_unit, as_of
+     FROM fx_rates
+     WHERE as_of <= ${T(a)} AND batch_id <= ${W(a)} AND currency <> 'CNY'
+     ORDER BY currency, as_of DESC, id DESC)
+    UNION ALL SELECT NULL::bigint, 'CNY', 1::numeric, NULL::timestamptz)`;
 }
 
 /**
- * Usage window (3): W(T) = (T - 7 days, T] on period_end. Of each record key only its
- * latest version counts (a correction supersedes, the old row stays). V_in includes the
- * cached tokens; an unreported cached count is 0.
+ * `usage`: V_in, V_c, V_out per (provider, model) over W(T) = (T - window, T] on
+ * period_end. Of each record key the latest version up to the watermark counts: a record
+ * is left out when a correction of it (a record that `supersedes` it) is within the
+ * watermark. Corrections are few, so this is one scan of the window, grouped.
  */
-export async function usageInWindow(tx: Db, def: IndexDefinition, at: string, inputs: InputScope = EVERY_STORED_INPUT): Promise<void> {
-  await tx.execute(sql`
-    CREATE TEMP TABLE window_usage_records ON COMMIT DROP AS
-    SELECT DISTINCT ON (provider, model, period_start, period_end)
-           id, provider, model, input_tokens, coalesce(cached_input_tokens, 0) AS cached_input_tokens, output_tokens
-    FROM usage_records
-    WHERE period_end > ${at}::timestamptz - ${def.usageWindow}::interval
-      AND period_end <= ${at}::timestamptz
-      AND ${inScope(inputs, "usage", sql`id`)}
-    ORDER BY provider, model, period_start, period_end, version DESC`);
-  await tx.execute(sql`
-    CREATE TEMP TABLE window_usage ON COMMIT DROP AS
+export function usageInWindow(def: Pick<IndexDefinition, "usageWindow">, a: At): SQL {
+  return sql`usage AS (
     SELECT provider, model,
            sum(input_tokens)::numeric AS v_in,
-           sum(cached_input_tokens)::numeric AS v_c,
+           sum(coalesce(cached_input_tokens, 0))::numeric AS v_c,
            sum(output_tokens)::numeric AS v_out
-    FROM window_usage_records
-    GROUP BY provider, model`);
+    FROM usage_records
+    WHERE period_end > ${T(a)} - ${def.usageWindow}::interval AND period_end <= ${T(a)}
+      AND batch_id <= ${W(a)}
+      AND id NOT IN (SELECT supersedes FROM usage_records WHERE supersedes IS NOT NULL AND batch_id <= ${W(a)})
+    GROUP BY provider, model)`;
 }

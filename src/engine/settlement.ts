@@ -6,8 +6,8 @@
  * rounded half-even to 6 decimals. It is provisional until the month's last scheduled
  * final fixing is published.
  *
- * Settled inside the transaction that stores a final fixing, so a fixing and the settlement
- * revision it causes commit together. Like fixings, settlements are never changed in place:
+ * Settled right after a final fixing commits, in a transaction of its own under the
+ * (index, month) lock, so it sees every final of the month committed so far. Like fixings, settlements are never changed in place:
  * a different result is stored as revision n+1 with the fixing revisions it averaged.
  */
 import { sql } from "drizzle-orm";
@@ -15,7 +15,7 @@ import { DateTime } from "luxon";
 import { isoUtc, rows, type Db } from "../db/index.ts";
 import { CiyuanError } from "../errors.ts";
 import { settlementPayload, type Signer } from "../signing/index.ts";
-import { div, roundHalfEven } from "./decimal.ts";
+import { roundHalfEven, roundRatio } from "./decimal.ts";
 import type { IndexDefinition } from "./definitions.ts";
 import { finalFixingTime } from "./schedule-times.ts";
 import { recordKey } from "./seal.ts";
@@ -43,11 +43,15 @@ const MONTH = /^(?!0000)\d{4}-(0[1-9]|1[0-2])$/;
  * settlement revision, or null when the month's result is the same as its latest one.
  */
 export async function settleAfterFixing(
-  tx: Db,
+  db: Db,
   def: SettlementDefinition,
   fixingId: string,
   signer?: Signer,
 ): Promise<StoredSettlement | null> {
+  return db.transaction((tx) => settleFixingMonth(tx, def, fixingId, signer));
+}
+
+async function settleFixingMonth(tx: Db, def: SettlementDefinition, fixingId: string, signer?: Signer): Promise<StoredSettlement | null> {
   const [f] = await rows<{ month: string; fixing_time: string; revision: number; reason: string }>(
     tx,
     sql`SELECT to_char(fixing_time AT TIME ZONE ${def.fixingTz}, 'YYYY-MM') AS month, fixing_time,
@@ -100,7 +104,7 @@ export async function settleMonth(
     ), averaged AS (
       SELECT id, fixing_time, revision, ${roundHalfEven(sql`value`, 6)} AS value FROM latest WHERE value IS NOT NULL
     ), result AS (
-      SELECT ${roundHalfEven(div(sql`sum(value)`, sql`nullif(count(*), 0)`), 6)} AS value,
+      SELECT ${roundRatio(sql`sum(value)`, sql`nullif(count(*), 0)`, 6)} AS value,
              NOT EXISTS (SELECT 1 FROM fixings WHERE index_code = ${def.code} AND kind = 'final'
                                                  AND fixing_time = ${lastFixing}::timestamptz) AS provisional,
              coalesce(array_agg(id ORDER BY id), '{}'::bigint[]) AS ids

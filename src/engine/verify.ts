@@ -1,27 +1,32 @@
 /**
- * Verifying a stored final fixing revision (`ciyuan verify`): it is recomputed from the
- * input rows recorded for it (fixing_inputs) and the fixing it chained from, not from what
- * is in force now, and three things are checked:
- *   inputs_sha256  the hash over the recorded input rows, as they are now, equals the stored one;
- *   numbers        status, value, level, percentiles and every constituent's weight and price
- *                  equal the stored ones exactly;
+ * Verifying a stored final fixing revision (`ciyuan verify`) [1.1]: it is evaluated again at
+ * its own watermark (inputs_watermark), with the definition version it was computed under
+ * and the fixing it chained from, and four things are checked:
+ *   inputs_sha256  the hash of the recomputed aggregated inputs equals the stored one;
+ *   numbers        status, value, level, percentiles and every constituent's weight and
+ *                  price equal the stored ones exactly;
+ *   exclusions     the same (provider, model) are excluded, for the same reasons;
  *   signature      every stored signature verifies with its key from signing_keys over the
  *                  ciyuan-fixing/1 text of the stored row (none stored is a failure).
- * The recompute runs in one transaction that is always rolled back: nothing is stored.
+ * A fixing stored under methodology 1.0 keeps its 1.0 inputs hash (over the input rows it
+ * recorded) and its signature checked; its numbers are not recomputed (the 1.0 engine,
+ * with its 40-place quotients, was retired), and the numbers check says so and fails.
+ * Everything runs in one REPEATABLE READ transaction that is always rolled back.
  */
 import { sql } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../db/index.ts";
 import { CiyuanError } from "../errors.ts";
 import { verifySignature } from "../signing/index.ts";
 import { definitionVersion } from "./definitions.ts";
-import { evaluateFixing, type EvaluatedFixing } from "./fixing.ts";
+import { evaluate, type Evaluation } from "./evaluate.ts";
 import { inputsSha256 } from "./inputs-hash.ts";
 import { fixingForChain } from "./level.ts";
 import { storedFixingPayload } from "./seal.ts";
+import { legacyInputsSha256 } from "./v1_0/inputs-hash.ts";
 
 export type VerifyRequest = { index: string; at: string; revision?: number | undefined };
 
-export type CheckName = "inputs_sha256" | "numbers" | "signature";
+export type CheckName = "inputs_sha256" | "numbers" | "exclusions" | "signature";
 
 /** One check: `detail` starts with "ok" when it passed. */
 export type Check = { name: CheckName; ok: boolean; detail: string };
@@ -45,6 +50,8 @@ type StoredRow = {
   prev_fixing_id: string | null;
   carried_from_fixing_id: string | null;
   inputs_sha256: string;
+  inputs_watermark: string | null;
+  methodology_version: string;
 };
 
 /** How many differing constituents a mismatch line names before it summarises the rest. */
@@ -63,7 +70,7 @@ export async function verifyFixing(db: Db, req: VerifyRequest): Promise<Verifica
     await db.transaction(
       async (tx) => {
         const stored = await storedRevision(tx, req);
-        const checks = [await checkInputsHash(tx, stored), await checkNumbers(tx, stored), await checkSignature(tx, stored)];
+        const checks = stored.inputs_watermark === null ? await legacyChecks(tx, stored) : await checksAtWatermark(tx, stored);
         throw new RolledBack({
           index: stored.index_code,
           fixingTime: isoUtc(stored.fixing_time),
@@ -89,7 +96,8 @@ async function storedRevision(tx: Db, req: VerifyRequest): Promise<StoredRow> {
   const [row] = await rows<StoredRow>(
     tx,
     sql`SELECT id::text, index_code, definition_version, fixing_time, revision::int AS revision, status,
-               prev_fixing_id::text, carried_from_fixing_id::text, inputs_sha256
+               prev_fixing_id::text, carried_from_fixing_id::text, inputs_sha256, inputs_watermark::text,
+               methodology_version
         FROM fixings
         WHERE index_code = ${req.index} AND kind = 'final' AND fixing_time = ${req.at}::timestamptz ${revision}
         ORDER BY revision DESC LIMIT 1`,
@@ -104,31 +112,49 @@ async function storedRevision(tx: Db, req: VerifyRequest): Promise<StoredRow> {
 /** The fixing the stored one chained its level from, or carried (the same `prev` when computed). */
 const prevId = (f: StoredRow) => f.prev_fixing_id ?? f.carried_from_fixing_id;
 
-async function checkInputsHash(tx: Db, f: StoredRow): Promise<Check> {
-  const recomputed = await inputsSha256(
-    tx,
-    { index: f.index_code, definitionVersion: f.definition_version, fixingTime: f.fixing_time, kind: "final", prevFixingId: prevId(f) },
-    sql`SELECT kind, ref_id FROM fixing_inputs WHERE fixing_id = ${f.id}::bigint`,
-  );
-  return recomputed === f.inputs_sha256
-    ? { name: "inputs_sha256", ok: true, detail: `ok (${recomputed})` }
-    : { name: "inputs_sha256", ok: false, detail: `mismatch: stored ${f.inputs_sha256} != recomputed ${recomputed}` };
-}
-
-async function checkNumbers(tx: Db, f: StoredRow): Promise<Check> {
+async function checksAtWatermark(tx: Db, f: StoredRow): Promise<Check[]> {
   const def = await definitionVersion(tx, f.index_code, f.definition_version);
   const prev = await fixingForChain(tx, prevId(f));
-  const recomputed = await evaluateFixing(tx, def, isoUtc(f.fixing_time), prev, { fixingId: f.id });
-  const differences = [...(await publishedDifferences(tx, f, recomputed)), ...(await constituentDifferences(tx, f))];
-  return differences.length === 0
-    ? { name: "numbers", ok: true, detail: `ok (${recomputed.status}, value ${recomputed.value ?? "null"}, ${recomputed.constituents} constituents)` }
-    : { name: "numbers", ok: false, detail: `mismatch: ${differences.join("; ")}` };
+  const e = await evaluate(tx, def, { at: isoUtc(f.fixing_time), watermark: f.inputs_watermark!, prev });
+  const hash = inputsSha256(e, "final");
+  const hashCheck: Check =
+    hash === f.inputs_sha256
+      ? { name: "inputs_sha256", ok: true, detail: `ok (${hash} at watermark ${f.inputs_watermark})` }
+      : { name: "inputs_sha256", ok: false, detail: `mismatch: stored ${f.inputs_sha256} != recomputed ${hash}` };
+  const differences = [...(await publishedDifferences(tx, f, e)), ...(await constituentDifferences(tx, f, e))];
+  const numbers: Check =
+    differences.length === 0
+      ? { name: "numbers", ok: true, detail: `ok (${e.status}, value ${e.value ?? "null"}, ${e.constituents.length} constituents)` }
+      : { name: "numbers", ok: false, detail: `mismatch: ${differences.join("; ")}` };
+  return [hashCheck, numbers, await checkExclusions(tx, f, e), await checkSignature(tx, f)];
+}
+
+/** A fixing stored under methodology 1.0: its recorded-rows hash and its signature. */
+async function legacyChecks(tx: Db, f: StoredRow): Promise<Check[]> {
+  const hash = await legacyInputsSha256(tx, {
+    id: f.id,
+    index: f.index_code,
+    definitionVersion: f.definition_version,
+    fixingTime: f.fixing_time,
+    kind: "final",
+    prevFixingId: prevId(f),
+  });
+  const hashCheck: Check =
+    hash === f.inputs_sha256
+      ? { name: "inputs_sha256", ok: true, detail: `ok (${hash}, methodology 1.0: over the input rows it recorded)` }
+      : { name: "inputs_sha256", ok: false, detail: `mismatch: stored ${f.inputs_sha256} != recomputed ${hash}` };
+  const numbers: Check = {
+    name: "numbers",
+    ok: false,
+    detail: `not recomputed: stored under methodology ${f.methodology_version}, whose engine is retired; restate it to compute it under 1.1`,
+  };
+  return [hashCheck, numbers, await checkSignature(tx, f)];
 }
 
 const PUBLISHED = ["value", "level", "p25", "p50", "p75"] as const;
 
 /** Status and the published numbers, compared as exact decimals (2.5 equals 2.500000). */
-async function publishedDifferences(tx: Db, f: StoredRow, r: EvaluatedFixing): Promise<string[]> {
+async function publishedDifferences(tx: Db, f: StoredRow, r: Evaluation): Promise<string[]> {
   const out: string[] = [];
   if (f.status !== r.status) out.push(`status stored ${f.status} != recomputed ${r.status}`);
   const [cmp] = await rows<Record<(typeof PUBLISHED)[number], string | null> & Record<`${(typeof PUBLISHED)[number]}_same`, boolean>>(
@@ -154,14 +180,17 @@ type ConstituentDiff = {
   price: string | null;
 };
 
-/** The stored constituents against the recomputed basket (temp tables constituents, weights). */
-async function constituentDifferences(tx: Db, f: StoredRow): Promise<string[]> {
+/** The stored constituents against the recomputed ones: weight (8 dp) and price (6 dp). */
+async function constituentDifferences(tx: Db, f: StoredRow, e: Evaluation): Promise<string[]> {
+  const recomputed = JSON.stringify(e.constituents.map((c) => ({ provider: c.provider, model: c.model, weight: c.weight, price: c.price })));
   const diffs = await rows<ConstituentDiff>(
     tx,
     sql`SELECT coalesce(s.provider, r.provider) AS provider, coalesce(s.model, r.model) AS model,
                s.weight::text AS stored_weight, r.weight::text AS weight, s.price::text AS stored_price, r.price::text AS price
-        FROM (SELECT provider, model, weight, price FROM fixing_constituents WHERE fixing_id = ${f.id}::bigint) s
-        FULL JOIN (SELECT c.provider, c.model, w.weight, c.price FROM constituents c JOIN weights w USING (provider, model)) r
+        FROM (SELECT provider, model, round_half_even(weight, 8) AS weight, round_half_even(price, 6) AS price
+              FROM fixing_constituents WHERE fixing_id = ${f.id}::bigint) s
+        FULL JOIN (SELECT provider, model, weight::numeric, price::numeric
+                   FROM json_to_recordset(${recomputed}::json) AS x(provider text, model text, weight text, price text)) r
           ON r.provider = s.provider AND r.model = s.model
         WHERE s.provider IS NULL OR r.provider IS NULL OR s.weight <> r.weight OR s.price <> r.price
         ORDER BY coalesce(s.provider, r.provider) COLLATE "C", coalesce(s.model, r.model) COLLATE "C"`,
@@ -177,6 +206,28 @@ async function constituentDifferences(tx: Db, f: StoredRow): Promise<string[]> {
   });
   if (diffs.length > NAMED_DIFFERENCES) named.push(`${diffs.length - NAMED_DIFFERENCES} more constituents differ`);
   return named;
+}
+
+/** The stored exclusions against the recomputed ones, with their reasons. */
+async function checkExclusions(tx: Db, f: StoredRow, e: Evaluation): Promise<Check> {
+  const stored = await rows<{ provider: string; model: string; reason: string }>(
+    tx,
+    sql`SELECT provider, model, reason FROM fixing_exclusions WHERE fixing_id = ${f.id}::bigint`,
+  );
+  const key = (x: { provider: string; model: string }) => `${x.provider}/${x.model}`;
+  const want = new Map(e.exclusions.map((x) => [key(x), x.reason as string]));
+  const have = new Map(stored.map((x) => [key(x), x.reason]));
+  const diffs: string[] = [];
+  for (const [k, reason] of have) {
+    if (!want.has(k)) diffs.push(`${k} stored as ${reason} but not excluded on recompute`);
+    else if (want.get(k) !== reason) diffs.push(`${k} stored as ${reason} != recomputed ${want.get(k)}`);
+  }
+  for (const [k, reason] of want) if (!have.has(k)) diffs.push(`${k} excluded on recompute (${reason}) but not stored`);
+  diffs.sort();
+  if (diffs.length === 0) return { name: "exclusions", ok: true, detail: `ok (${stored.length} exclusions with their reasons)` };
+  const named = diffs.slice(0, NAMED_DIFFERENCES);
+  if (diffs.length > NAMED_DIFFERENCES) named.push(`${diffs.length - NAMED_DIFFERENCES} more exclusions differ`);
+  return { name: "exclusions", ok: false, detail: `mismatch: ${named.join("; ")}` };
 }
 
 async function checkSignature(tx: Db, f: StoredRow): Promise<Check> {

@@ -73,3 +73,24 @@ export function divideDecimals(a: string, b: string, scale: number): string {
   const digits = q.toString().padStart(scale + 1, "0");
   return plainDecimal(`${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`.replace(/\.$/, ""))!;
 }
+
+/** Two non-negative plain decimals on a common scale, as integers. */
+function aligned(a: string, b: string): [bigint, bigint] {
+  const x = scaled(a);
+  const y = scaled(b);
+  const scale = Math.max(x.scale, y.scale);
+  return [x.units * 10n ** BigInt(scale - x.scale), y.units * 10n ** BigInt(scale - y.scale)];
+}
+
+/** The held-price gate's test, exact: |next - accepted| <= 0.8 x accepted. */
+export function withinMove(next: string, accepted: string): boolean {
+  const [n, a] = aligned(next, accepted);
+  const move = n > a ? n - a : a - n;
+  return 10n * move <= 8n * a;
+}
+
+/** Equal as numbers ("2.50" and "2.5"). */
+export function sameDecimal(a: string, b: string): boolean {
+  const [x, y] = aligned(a, b);
+  return x === y;
+}

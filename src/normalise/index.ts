@@ -7,9 +7,11 @@ export { validateSheet, rejectionMessage, SHEET_SCHEMA, type Sheet, type ModelPr
 export { storeSheet, type StoreSheetResult } from "./store-sheet.ts";
 export { storeWithdrawal, type Withdrawal } from "./store-withdrawal.ts";
 export { withoutUnchangedSheets, type SheetsText, type WithoutUnchanged } from "./unchanged-sheets.ts";
-export { canonicalSheet, contentSha256 } from "./canonical.ts";
+export { canonicalSheet, contentSha256, jsonText } from "./canonical.ts";
 export { validateUsage, type UsageRecord } from "./usage.ts";
 export { ecbCrossRates, validateFx, CROSS_RATE_SCALE, type FxRate } from "./fx.ts";
 export { plainDecimal, divideDecimals, isPositive } from "./decimal.ts";
 export { parseOffsetInstant, ecbPublicationTime } from "./instant.ts";
 export { ACTIVE_CURRENCIES, WITHDRAWN_CURRENCIES, UNITS, isActiveCurrency, isKnownCurrency, type Unit } from "./currencies.ts";
+export { openBatch, visibleWatermark, type BatchKind } from "./batches.ts";
+export { materialiseHolds, materialiseMissingHolds } from "./hold-states.ts";

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
+import { openBatch } from "./batches.ts";
 import type { FxRate } from "./fx.ts";
 
 const BATCH = 2000;
@@ -18,13 +19,14 @@ export async function storeFx(tx: Db, rates: FxRate[], opts: { source: string; p
       .map((r) => sql`(${r.seq}::int, ${r.currency}, ${r.cnyPerUnit}::numeric, ${r.asOf}::timestamptz)`);
     await tx.execute(sql`insert into fx_staging values ${sql.join(values, sql`, `)}`);
   }
+  const batchId = await openBatch(tx, "fx", opts.payloadId);
   const [r] = await rows<{ keys: string; stored: string }>(
     tx,
     sql`with incoming as (
           select distinct on (currency, as_of) * from fx_staging order by currency, as_of, seq),
         written as (
-          insert into fx_rates (currency, cny_per_unit, as_of, source, payload_id)
-          select i.currency, i.cny_per_unit, i.as_of, ${opts.source}, ${opts.payloadId}::bigint
+          insert into fx_rates (currency, cny_per_unit, as_of, source, payload_id, batch_id)
+          select i.currency, i.cny_per_unit, i.as_of, ${opts.source}, ${opts.payloadId}::bigint, ${batchId}::bigint
           from incoming i
           left join lateral (
             select f.cny_per_unit from fx_rates f

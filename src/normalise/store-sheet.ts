@@ -5,6 +5,8 @@
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
 import { contentSha256, jsonText } from "./canonical.ts";
+import { openBatch } from "./batches.ts";
+import { materialiseHolds } from "./hold-states.ts";
 import { lockInputs, sha256Hex } from "./payload.ts";
 import type { Sheet, SheetOrigin } from "./sheet.ts";
 
@@ -23,24 +25,28 @@ export async function storeSheet(db: Db, sheet: Sheet, origin: SheetOrigin, opts
       const reason = `unknown_country: the sheet has no country and none is known for provider ${JSON.stringify(sheet.provider)}`;
       return { status: "rejected", field: "country", reason };
     }
+    const identity = sql`provider = ${sheet.provider} and as_of = ${sheet.asOf}::timestamptz and content_sha256 = ${contentSha256(sheet)}`;
+    // Writers of prices take turns (lockInputs), so nothing stores this sheet meanwhile.
+    const [existing] = await rows(tx, sql`select 1 from price_sheets where ${identity} limit 1`);
+    if (existing) return { status: "unchanged" };
+    const batchId = await openBatch(tx, sheet.models.length === 0 ? "withdrawal" : "prices", opts.payloadId);
     const [made] = await rows<{ id: string }>(
       tx,
-      sql`insert into price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, payload_id)
+      sql`insert into price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, payload_id, batch_id)
           values (${sheet.provider}, ${country.code}, ${country.source}, ${sheet.asOf}::timestamptz, ${sheet.currency}, ${sheet.unit},
-                  ${origin.raw}, ${sha256Hex(origin.raw)}, ${contentSha256(sheet)}, ${opts.payloadId}::bigint)
-          on conflict (provider, as_of, content_sha256) do nothing
+                  ${origin.raw}, ${sha256Hex(origin.raw)}, ${contentSha256(sheet)}, ${opts.payloadId}::bigint, ${batchId}::bigint)
           returning id`,
     );
-    if (!made) return { status: "unchanged" };
     // A withdrawal (store-withdrawal.ts) lists no models: the sheet row alone says so.
-    if (sheet.models.length === 0) return { status: "stored", sheetId: made.id };
+    if (sheet.models.length === 0) return { status: "stored", sheetId: made!.id };
     const values = sheet.models.map(
-      (m) => sql`(${made.id}::bigint, ${m.model}, ${m.currency}, ${m.unit}, ${m.input}::numeric, ${m.cachedInput}::numeric,
+      (m) => sql`(${made!.id}::bigint, ${m.model}, ${m.currency}, ${m.unit}, ${m.input}::numeric, ${m.cachedInput}::numeric,
                   ${m.output}::numeric, ${m.tiers ? jsonText(m.tiers) : null}::jsonb, ${m.offPeak ? jsonText(m.offPeak) : null}::jsonb)`,
     );
     await tx.execute(sql`insert into sheet_models (sheet_id, model, currency, unit, input, cached_input, output, tiers, off_peak)
                          values ${sql.join(values, sql`, `)}`);
-    return { status: "stored", sheetId: made.id };
+    await materialiseHolds(tx, { provider: sheet.provider, from: { sheetId: made!.id }, models: sheet.models.map((m) => m.model), batchId });
+    return { status: "stored", sheetId: made!.id };
   });
 }
 

@@ -9,7 +9,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../db/index.ts";
-import { holdWalk, UNIT_FACTOR } from "../engine/holds.ts";
+import { UNIT_FACTOR } from "../normalise/hold-states.ts";
 import { CiyuanError } from "../errors.ts";
 import { isDateOnly, parseInstant } from "./instants.ts";
 
@@ -138,18 +138,21 @@ function asOfRange(q: ModelPriceQuery): SQL[] {
 }
 
 /**
- * The held components of each listing, from the engine's walk over every sheet of the
- * snapshot listing this model, with every approval stored: the status the rule gives
- * that sheet now. Only held listings are returned (few).
+ * The held components of each listing, from the states materialised at import
+ * (normalise/hold-states.ts): of each listing the latest generation, and of it the state for
+ * fixing times from now on (every approval stored counted). Only held listings are returned.
  */
 async function heldListings(db: Db, q: ModelPriceQuery, snap: PriceSnapshot): Promise<Map<string, string[]>> {
-  const scope = sql`s.provider = ${q.provider} AND m.model = ${q.model} AND s.id <= ${snap.maxSheetId}::bigint`;
   const found = await rows<{ sheet_id: string; held: string[] }>(
     db,
-    sql`${holdWalk("infinity", scope)}
+    sql`WITH latest AS (
+          SELECT DISTINCT ON (sheet_id, component) sheet_id, component, held
+          FROM listing_states
+          WHERE provider = ${q.provider} AND model = ${q.model} AND sheet_id <= ${snap.maxSheetId}::bigint
+          ORDER BY sheet_id, component, batch_id DESC, from_t DESC)
         SELECT sheet_id::text AS sheet_id,
                to_jsonb(array_agg(component ORDER BY array_position(ARRAY['input', 'cached_input', 'output'], component))) AS held
-        FROM walk WHERE held GROUP BY sheet_id`,
+        FROM latest WHERE held GROUP BY sheet_id`,
   );
   return new Map(found.map((r) => [r.sheet_id, r.held]));
 }

@@ -65,8 +65,9 @@ for (const engine of engineNames) {
       const r = await verify();
       expect(r.code).toBe(0);
       expect(r.stderr.trim().split("\n")).toEqual([
-        expect.stringMatching(/^inputs_sha256: ok \([0-9a-f]{64}\)$/),
+        expect.stringMatching(/^inputs_sha256: ok \([0-9a-f]{64} at watermark \d+\)$/),
         "numbers: ok (ok, value 4.049022, 7 constituents)",
+        "exclusions: ok (6 exclusions with their reasons)",
         `signature: ok (kid ${kid})`,
       ]);
       expect(JSON.parse(r.stdout)).toMatchObject({ index: "CTPI", fixing_time: DAY2, kind: "final", revision: 1, verified: true });
@@ -74,22 +75,23 @@ for (const engine of engineNames) {
       expect((await runCli(["verify", "--index", "CTPI", "--at", "2026-03-02T16:00:00+08:00", "--revision", "1"], env)).code).toBe(0);
     });
 
-    it("a listed price changed in the database: exit 1, numbers mismatch", async () => {
+    it("an accepted price changed in the database: exit 1, inputs_sha256 and numbers mismatch", async () => {
       const r = await tampered(async (db, id) => {
-        const [c] = await rows<{ sheet_id: string; model: string; input: string }>(
+        const [c] = await rows<{ sheet_id: string; model: string; price: string }>(
           db,
-          sql`SELECT m.sheet_id::text, m.model, m.input::text FROM fixing_constituents fc
-              JOIN sheet_models m ON m.sheet_id = fc.sheet_id AND m.model = fc.model
+          sql`SELECT l.sheet_id::text, l.model, l.accepted_price::text AS price FROM fixing_constituents fc
+              JOIN listing_states l ON l.sheet_id = fc.sheet_id AND l.model = fc.model AND l.component = 'input'
               WHERE fc.fixing_id = ${id}::bigint ORDER BY fc.weight DESC, fc.model COLLATE "C" LIMIT 1`,
         );
-        const where = sql`WHERE sheet_id = ${c!.sheet_id}::bigint AND model = ${c!.model}`;
-        await tamper(db, sql`UPDATE sheet_models SET input = input * 1.1 ${where}`);
-        return [sql`UPDATE sheet_models SET input = ${c!.input}::numeric ${where}`];
+        const where = sql`WHERE sheet_id = ${c!.sheet_id}::bigint AND model = ${c!.model} AND component = 'input'`;
+        await tamper(db, sql`UPDATE listing_states SET accepted_price = accepted_price * 1.1 ${where}`);
+        return [sql`UPDATE listing_states SET accepted_price = ${c!.price}::numeric ${where}`];
       });
       expect(r.code).toBe(1);
       expect(checks(r)).toEqual({
-        inputs_sha256: expect.stringMatching(/^ok /),
+        inputs_sha256: expect.stringMatching(/^mismatch: /),
         numbers: expect.stringMatching(/^mismatch: value stored 4\.049022 != recomputed \d+\.\d{6}; .*price stored/),
+        exclusions: expect.stringMatching(/^ok /),
         signature: expect.stringMatching(/^ok /),
       });
       expect(JSON.parse(r.stdout).verified).toBe(false);
@@ -97,7 +99,8 @@ for (const engine of engineNames) {
 
     it("a usage record changed in the database: exit 1, inputs_sha256 mismatch", async () => {
       const r = await tampered(async (db, id) => {
-        const [u] = await rows<{ ref_id: string }>(db, sql`SELECT ref_id::text FROM fixing_inputs WHERE fixing_id = ${id}::bigint AND kind = 'usage' ORDER BY ref_id LIMIT 1`);
+        void id;
+        const [u] = await rows<{ ref_id: string }>(db, sql`SELECT id::text AS ref_id FROM usage_records WHERE model = 'alpha-pro' ORDER BY period_end DESC LIMIT 1`);
         await tamper(db, sql`UPDATE usage_records SET output_tokens = output_tokens + 1000 WHERE id = ${u!.ref_id}::bigint`);
         return [sql`UPDATE usage_records SET output_tokens = output_tokens - 1000 WHERE id = ${u!.ref_id}::bigint`];
       });
@@ -114,6 +117,7 @@ for (const engine of engineNames) {
       expect(checks(r)).toEqual({
         inputs_sha256: expect.stringMatching(/^ok /),
         numbers: "mismatch: value stored 4.049023 != recomputed 4.049022",
+        exclusions: expect.stringMatching(/^ok /),
         signature: expect.stringMatching(/^mismatch: does not verify \(kid ed25519-[0-9a-f]{16}\)$/),
       });
     });

@@ -1,3 +1,5 @@
+import { sql } from "drizzle-orm";
+import { rows } from "../../src/db/index.ts";
 import { expect, it } from "vitest";
 import { computeFixing } from "../../src/engine/index.ts";
 import { describeEachEngine } from "../support/engines.ts";
@@ -11,16 +13,24 @@ describeEachEngine("Weights and capping: cap c = 0.25, repeated until no weight 
     const f = await computeFixing(db, { index: "CTPI", at: T, kind: "final" });
     const w = Object.fromEntries((await fixingRows(db, f.id)).constituents.map((c) => [c.model, c]));
     // raw weights over V = V_in + V_out: chat 10/15.4, reasoner 2.5/15.4, k2 1.3/15.4, glm 1/15.4, air 0.6/15.4
-    expect(Number(w.chat!.raw_weight)).toBeCloseTo(10 / 15.4, 12);
+    // published to 8 places, rounded once from the exact ratio 10 / 15.4
+    expect(w.chat!.raw_weight).toBe("0.64935065");
     expect(Number(w.reasoner!.raw_weight)).toBeLessThan(0.25); // under the cap before the first round
     expect([w.chat!.weight, w.reasoner!.weight]).toEqual(["0.25", "0.25"]);
     expect([w.chat!.capped, w.reasoner!.capped]).toEqual([true, true]);
     // the weight left, 1 - 0.25 x 2, shared among the uncapped in proportion to raw weights (1.3 : 1 : 0.6)
-    expect(Number(w.k2!.weight)).toBeCloseTo((0.5 * 1.3) / 2.9, 15);
-    expect(Number(w.glm!.weight)).toBeCloseTo((0.5 * 1) / 2.9, 15);
-    expect(Number(w["glm-air"]!.weight)).toBeCloseTo((0.5 * 0.6) / 2.9, 15);
-    const total = Object.values(w).reduce((s: number, c) => s + Number((c as { weight: string }).weight), 0);
-    expect(total).toBeCloseTo(1, 15);
+    // 0.65 / 2.9 = 0.2241379310..., 0.5 / 2.9 = 0.1724137931..., 0.3 / 2.9 = 0.1034482758...
+    expect([w.k2!.weight, w.glm!.weight, w["glm-air"]!.weight]).toEqual(["0.22413793", "0.17241379", "0.10344828"]);
+    const exact = await rows<{ model: string; weight_num: string; weight_den: string }>(
+      db,
+      sql`SELECT model, weight_num::text, weight_den::text FROM fixing_constituents WHERE fixing_id = ${f.id}::bigint AND NOT capped ORDER BY model`,
+    );
+    // kept exact: (1 - 0.25 x 2) x V_i over the uncapped volume 2.9e9
+    expect(exact.map((e) => [e.model, Number(e.weight_num), Number(e.weight_den)])).toEqual([
+      ["glm", 0.5e9, 2.9e9],
+      ["glm-air", 0.3e9, 2.9e9],
+      ["k2", 0.65e9, 2.9e9],
+    ]);
   });
 
   it("capping applies only when n x c > 1: with 4 constituents the weights stay raw", async () => {

@@ -11,7 +11,7 @@ describeEachEngine("Inputs at fixing time T (point in time)", (ctx) => {
     await addSheet(db, { provider: "moonshot", as_of: at(T, 1), models: [{ model: "k2", input: "1", cached_input: "1", output: "1" }] });
     const f = await computeFixing(db, { index: "CTPI-OUT", at: T, kind: "final" });
     const { constituents } = await fixingRows(db, f.id);
-    expect(constituents.find((c) => c.model === "k2")!.output_price).toBe("16");
+    expect(constituents.find((c) => c.model === "k2")!.output_price).toBe("16.000000");
   });
 
   it("a sheet with as_of exactly T is in force at T", async () => {
@@ -20,7 +20,7 @@ describeEachEngine("Inputs at fixing time T (point in time)", (ctx) => {
     await addSheet(db, { provider: "moonshot", as_of: T, models: [{ model: "k2", input: "4", cached_input: "1", output: "12" }] });
     const f = await computeFixing(db, { index: "CTPI-OUT", at: T, kind: "final" });
     const { constituents } = await fixingRows(db, f.id);
-    expect(constituents.find((c) => c.model === "k2")!.output_price).toBe("12");
+    expect(constituents.find((c) => c.model === "k2")!.output_price).toBe("12.000000");
   });
 
   it("a model absent from the latest sheet in force is not listed at T (delisted)", async () => {

@@ -21,14 +21,15 @@ describeEachEngine("Restatement: a recompute adds revision n+1 with a reason; no
     expect(r!.reason).toBe("late price sheet");
   });
 
-  it("the database itself refuses to update or delete a fixing, its constituents or its inputs", async () => {
+  it("the database itself refuses to update or delete a fixing, its constituents, its inputs or their batches and held states", async () => {
     const { db } = await ctx.fresh();
     await seedBasket(db);
     const f = await computeFixing(db, { index: "CTPI", at: T, kind: "final" });
     await expect(db.execute(sql`UPDATE fixings SET value = 1 WHERE id = ${f.id}::bigint`)).rejects.toThrow();
     await expect(db.execute(sql`DELETE FROM fixings WHERE id = ${f.id}::bigint`)).rejects.toThrow();
     await expect(db.execute(sql`UPDATE fixing_constituents SET weight = 1`)).rejects.toThrow();
-    await expect(db.execute(sql`DELETE FROM fixing_inputs`)).rejects.toThrow();
+    await expect(db.execute(sql`DELETE FROM input_batches`)).rejects.toThrow();
+    await expect(db.execute(sql`UPDATE listing_states SET held = true`)).rejects.toThrow();
     await expect(db.execute(sql`TRUNCATE fixing_exclusions`)).rejects.toThrow();
     await expect(db.execute(sql`UPDATE usage_records SET input_tokens = 1`)).rejects.toThrow();
     expect((await fixingRows(db, f.id)).fixing.value).toBe(f.value);

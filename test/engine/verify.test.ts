@@ -1,7 +1,7 @@
 /**
- * ciyuan verify, in process: a stored fixing recomputed from the inputs recorded for it
- * (fixing_inputs), not from what is in force now, with its inputs hash, numbers and
- * signature checked; nothing stored.
+ * ciyuan verify, in process: a stored fixing evaluated again at its watermark, not from
+ * what is in force now, with its inputs hash, numbers, exclusions and signature checked;
+ * nothing stored.
  */
 import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
@@ -24,7 +24,12 @@ describeEachEngine("Verify: a stored fixing recomputed from the inputs stored fo
     const f = await computeFixing(db, { index: "CTPI", at: T, kind: "final", ...sign });
     const v = await verifyFixing(db, { index: "CTPI", at: T });
     expect(v).toMatchObject({ index: "CTPI", fixingTime: T, kind: "final", revision: f.revision, ok: true });
-    expect(lines(v)).toEqual([`inputs_sha256: ok (${f.inputsSha256})`, expect.stringMatching(/^numbers: ok \(ok, value \d+\.\d{6}, 5 constituents\)$/), `signature: ok (kid ${testSigner.kid})`]);
+    expect(lines(v)).toEqual([
+      `inputs_sha256: ok (${f.inputsSha256} at watermark ${f.inputsWatermark})`,
+      expect.stringMatching(/^numbers: ok \(ok, value \d+\.\d{6}, 5 constituents\)$/),
+      "exclusions: ok (0 exclusions with their reasons)",
+      `signature: ok (kid ${testSigner.kid})`,
+    ]);
   });
 
   it("verification stores nothing: the recompute's transaction is rolled back", async () => {
@@ -52,7 +57,12 @@ describeEachEngine("Verify: a stored fixing recomputed from the inputs stored fo
     expect(second.value).not.toBe(first.value);
 
     const v1 = await verifyFixing(db, { index: "CTPI", at: t, revision: 1 });
-    expect(lines(v1)).toEqual([`inputs_sha256: ok (${first.inputsSha256})`, expect.stringMatching(/^numbers: ok /), `signature: ok (kid ${testSigner.kid})`]);
+    expect(lines(v1)).toEqual([
+      `inputs_sha256: ok (${first.inputsSha256} at watermark ${first.inputsWatermark})`,
+      expect.stringMatching(/^numbers: ok /),
+      expect.stringMatching(/^exclusions: ok /),
+      `signature: ok (kid ${testSigner.kid})`,
+    ]);
     expect(v1.revision).toBe(1);
     const latest = await verifyFixing(db, { index: "CTPI", at: t });
     expect([latest.revision, latest.ok]).toEqual([2, true]);
@@ -73,7 +83,7 @@ describeEachEngine("Verify: a stored fixing recomputed from the inputs stored fo
     expect((await verifyFixing(db, { index: "CTPI", at: t2 })).ok).toBe(true);
   });
 
-  it("a price whose hold was decided by a sheet neither in force nor accepted recomputes the same (every sheet the walk read is recorded)", async () => {
+  it("a price whose hold was decided by a sheet neither in force nor accepted recomputes the same (the hold was decided at import)", async () => {
     const { db } = await ctx.fresh();
     await seedBasket(db); // deepseek chat input 2 and reasoner input 4, as of 2026-09-01
     const b = await addSheet(db, { provider: "deepseek", as_of: "2026-09-10T00:00:00Z", models: [
@@ -89,11 +99,15 @@ describeEachEngine("Verify: a stored fixing recomputed from the inputs stored fo
     expect(constituents.find((c) => c.model === "chat")!.held).toEqual([]);
     expect(constituents.find((c) => c.model === "reasoner")!.held).toEqual(["input"]);
     expect(lines(await verifyFixing(db, { index: "CTPI", at: T }))).toEqual([
-      expect.stringMatching(/^inputs_sha256: ok/), expect.stringMatching(/^numbers: ok/), expect.stringMatching(/^signature: ok/),
+      expect.stringMatching(/^inputs_sha256: ok/), expect.stringMatching(/^numbers: ok/), expect.stringMatching(/^exclusions: ok/),
+      expect.stringMatching(/^signature: ok/),
     ]);
-    const [first] = await rows<{ id: string }>(db, sql`SELECT id::text FROM price_sheets WHERE provider = 'deepseek' ORDER BY as_of LIMIT 1`);
-    const sheets = await rows<{ ref_id: string }>(db, sql`SELECT ref_id::text FROM fixing_inputs WHERE fixing_id = ${f.id}::bigint AND kind = 'sheet'`);
-    expect(sheets.map((s) => s.ref_id)).toEqual(expect.arrayContaining([first!.id, b]));
+    // reasoner's accepted input price comes from sheet b, which is not the sheet in force
+    const [c] = await rows<{ price_sheet_ids: string[] }>(
+      db,
+      sql`SELECT price_sheet_ids::text[] AS price_sheet_ids FROM fixing_constituents WHERE fixing_id = ${f.id}::bigint AND model = 'reasoner'`,
+    );
+    expect(c!.price_sheet_ids[0]).toBe(b);
   });
 
   it("an insufficient fixing (value carried, null percentiles) verifies", async () => {
@@ -117,27 +131,28 @@ describeEachEngine("Verify: a tampered input, number or signature fails its chec
     return { db, id: f.id };
   }
 
-  it("a listed price changed in the database: the numbers no longer match", async () => {
+  it("an accepted price changed in the database: the inputs hash and the numbers no longer match", async () => {
     const { db } = await fixed();
-    await tamper(db, sql`UPDATE sheet_models SET output = 20 WHERE model = 'k2'`);
+    await tamper(db, sql`UPDATE listing_states SET accepted_price = 20 WHERE model = 'k2' AND component = 'output'`);
     const v = await verifyFixing(db, { index: "CTPI", at: T });
-    expect(failed(v)).toEqual(["numbers"]);
+    expect(failed(v)).toEqual(["inputs_sha256", "numbers"]);
     expect(lines(v)[1]).toMatch(/^numbers: mismatch: value stored \d+\.\d{6} != recomputed \d+\.\d{6}; .*constituent moonshot\/k2 .*price stored/);
   });
 
-  it("a usage record changed in the database: the inputs hash and the numbers no longer match", async () => {
+  it("a usage record changed in the database: the inputs hash no longer matches (one token moves no published digit)", async () => {
     const { db } = await fixed();
     await tamper(db, sql`UPDATE usage_records SET output_tokens = output_tokens + 1 WHERE model = 'glm'`);
     const v = await verifyFixing(db, { index: "CTPI", at: T });
-    expect(failed(v)).toEqual(["inputs_sha256", "numbers"]);
+    expect(failed(v)).toEqual(["inputs_sha256"]);
     expect(lines(v)[0]).toMatch(/^inputs_sha256: mismatch: stored [0-9a-f]{64} != recomputed [0-9a-f]{64}$/);
   });
 
-  it("an input row removed from the fixing's recorded inputs: the inputs hash no longer matches", async () => {
-    const { db, id } = await fixed();
-    await tamper(db, sql`DELETE FROM fixing_inputs WHERE fixing_id = ${id}::bigint AND kind = 'fx'`);
+  it("an FX rate removed from the database: the inputs hash, the numbers and the exclusions no longer match", async () => {
+    const { db } = await fixed();
+    await tamper(db, sql`DELETE FROM fx_rates WHERE currency = 'USD'`);
     const v = await verifyFixing(db, { index: "CTPI", at: T });
-    expect(failed(v)).toContain("inputs_sha256");
+    expect(failed(v)).toEqual(["inputs_sha256", "numbers", "exclusions"]);
+    expect(lines(v)[2]).toBe("exclusions: mismatch: zhipu/glm excluded on recompute (no_fx_rate) but not stored; zhipu/glm-air excluded on recompute (no_fx_rate) but not stored");
   });
 
   it("the stored value changed by one digit: numbers and signature fail", async () => {
@@ -145,7 +160,7 @@ describeEachEngine("Verify: a tampered input, number or signature fails its chec
     await tamper(db, sql`UPDATE fixings SET value = value + 0.000001 WHERE id = ${id}::bigint`);
     const v = await verifyFixing(db, { index: "CTPI", at: T });
     expect(failed(v)).toEqual(["numbers", "signature"]);
-    expect(lines(v)[2]).toBe(`signature: mismatch: does not verify (kid ${testSigner.kid})`);
+    expect(lines(v)[3]).toBe(`signature: mismatch: does not verify (kid ${testSigner.kid})`);
   });
 
   it("the stored signature changed: only the signature fails", async () => {
@@ -161,7 +176,7 @@ describeEachEngine("Verify: a tampered input, number or signature fails its chec
     await computeFixing(db, { index: "CTPI", at: T, kind: "final" });
     const v = await verifyFixing(db, { index: "CTPI", at: T });
     expect(failed(v)).toEqual(["signature"]);
-    expect(lines(v)[2]).toBe("signature: missing: no signature stored for this revision");
+    expect(lines(v)[3]).toBe("signature: missing: no signature stored for this revision");
   });
 
   it("an unknown index or a fixing that does not exist is an error, not a verification", async () => {

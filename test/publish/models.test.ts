@@ -251,8 +251,8 @@ describeEachEngine("publish: GET /v1/models/{provider}/{model}/prices", (ctx) =>
     it("returns all 1201 daily sheets of one model in JSON and CSV", async () => {
       const database = await ctx.fresh();
       await database.db.execute(sql`
-        INSERT INTO price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256)
-        SELECT 'deepseek', 'CN', 'sheet', t, 'CNY', 'per_1m_tokens', 'generated', md5(t::text), md5(t::text)
+        INSERT INTO price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, batch_id)
+        SELECT 'deepseek', 'CN', 'sheet', t, 'CNY', 'per_1m_tokens', 'generated', md5(t::text), md5(t::text), 1
         FROM generate_series('2021-01-01T00:00:00Z'::timestamptz, '2024-04-15T00:00:00Z'::timestamptz, interval '1 day') AS t`);
       await database.db.execute(sql`
         INSERT INTO sheet_models (sheet_id, model, currency, unit, input, cached_input, output)

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../../src/db/index.ts";
+import { materialiseHolds, openBatch } from "../../src/normalise/index.ts";
 
 export type SeedModel = { model: string; input?: string | null; cached_input?: string | null; output?: string | null; currency?: string; unit?: string };
 export type SeedSheet = { provider: string; country?: string; as_of: string; currency?: string; unit?: string; models: SeedModel[] };
@@ -12,34 +13,46 @@ export type SeedSheet = { provider: string; country?: string; as_of: string; cur
 export async function addSheet(db: Db, s: SeedSheet): Promise<string> {
   const raw = JSON.stringify(s);
   const hash = createHash("sha256").update(raw).digest("hex");
-  const [row] = await rows<{ id: string }>(
-    db,
-    sql`INSERT INTO price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256)
-        VALUES (${s.provider}, ${s.country ?? "CN"}, 'sheet', ${s.as_of}::timestamptz, ${s.currency ?? "CNY"},
-                ${s.unit ?? "per_1m_tokens"}, ${raw}, ${hash}, ${hash}) RETURNING id::text`,
-  );
-  for (const m of s.models) {
-    await db.execute(sql`INSERT INTO sheet_models (sheet_id, model, currency, unit, input, cached_input, output)
-      VALUES (${row!.id}::bigint, ${m.model}, ${m.currency ?? s.currency ?? "CNY"}, ${m.unit ?? s.unit ?? "per_1m_tokens"},
-              ${m.input ?? null}::numeric, ${m.cached_input ?? null}::numeric, ${m.output ?? null}::numeric)`);
-  }
-  return row!.id;
+  return db.transaction(async (tx) => {
+    const batch = await openBatch(tx, "prices");
+    const [row] = await rows<{ id: string }>(
+      tx,
+      sql`INSERT INTO price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, batch_id)
+          VALUES (${s.provider}, ${s.country ?? "CN"}, 'sheet', ${s.as_of}::timestamptz, ${s.currency ?? "CNY"},
+                  ${s.unit ?? "per_1m_tokens"}, ${raw}, ${hash}, ${hash}, ${batch}::bigint) RETURNING id::text`,
+    );
+    for (const m of s.models) {
+      await tx.execute(sql`INSERT INTO sheet_models (sheet_id, model, currency, unit, input, cached_input, output)
+        VALUES (${row!.id}::bigint, ${m.model}, ${m.currency ?? s.currency ?? "CNY"}, ${m.unit ?? s.unit ?? "per_1m_tokens"},
+                ${m.input ?? null}::numeric, ${m.cached_input ?? null}::numeric, ${m.output ?? null}::numeric)`);
+    }
+    await materialiseHolds(tx, { provider: s.provider, from: { sheetId: row!.id }, models: s.models.map((m) => m.model), batchId: batch });
+    return row!.id;
+  });
 }
 
 export async function addFx(db: Db, currency: string, cnyPerUnit: string, asOf: string): Promise<void> {
-  await db.execute(sql`INSERT INTO fx_rates (currency, cny_per_unit, as_of, source)
-    VALUES (${currency}, ${cnyPerUnit}::numeric, ${asOf}::timestamptz, 'test')`);
+  await db.transaction(async (tx) => {
+    const batch = await openBatch(tx, "fx");
+    await tx.execute(sql`INSERT INTO fx_rates (currency, cny_per_unit, as_of, source, batch_id)
+      VALUES (${currency}, ${cnyPerUnit}::numeric, ${asOf}::timestamptz, 'test', ${batch}::bigint)`);
+  });
 }
 
 export type SeedUsage = { provider: string; model: string; start: string; end: string; input: string; cached?: string | null; output: string };
 
 /** Adds a usage record as a new version of its key (a correction when the key exists). */
 export async function addUsage(db: Db, u: SeedUsage): Promise<void> {
-  await db.execute(sql`INSERT INTO usage_records (provider, model, period_start, period_end, version, input_tokens, cached_input_tokens, output_tokens)
-    SELECT ${u.provider}, ${u.model}, ${u.start}::timestamptz, ${u.end}::timestamptz, coalesce(max(version), 0) + 1,
-           ${u.input}::bigint, ${u.cached ?? null}::bigint, ${u.output}::bigint
-    FROM usage_records WHERE provider = ${u.provider} AND model = ${u.model}
-      AND period_start = ${u.start}::timestamptz AND period_end = ${u.end}::timestamptz`);
+  await db.transaction(async (tx) => {
+    const batch = await openBatch(tx, "usage");
+    await tx.execute(sql`INSERT INTO usage_records (provider, model, period_start, period_end, version, input_tokens,
+                                                   cached_input_tokens, output_tokens, batch_id, supersedes)
+      SELECT ${u.provider}, ${u.model}, ${u.start}::timestamptz, ${u.end}::timestamptz, coalesce(max(version), 0) + 1,
+             ${u.input}::bigint, ${u.cached ?? null}::bigint, ${u.output}::bigint, ${batch}::bigint,
+             (array_agg(id ORDER BY version DESC))[1]
+      FROM usage_records WHERE provider = ${u.provider} AND model = ${u.model}
+        AND period_start = ${u.start}::timestamptz AND period_end = ${u.end}::timestamptz`);
+  });
 }
 
 /** One day's usage ending at `end` (period (end - 1 day, end]). */
