@@ -4,11 +4,16 @@
  * (value, level, percentiles and prices to 6 places, weights to 8); percentiles compare
  * cumulative weights with q exactly; the level chains from the previous *published* level.
  *
- * The expected numbers come from two places that share nothing with src/: hand computation
+ * The expected numbers come from places that share nothing with src/: hand computation
  * (written literally below, each with its arithmetic), and the BigInt reference in
- * test/support/exact-reference.ts, which must agree with the hand numbers before it is
- * trusted on random baskets. The engine is read the way users read it: the JSON of
- * GET /v1/indices/{code}/fixings/{fixing_time}, numbers kept as text (lossless-json).
+ * test/support/exact-reference.ts, which must give the hand numbers, and must agree with the
+ * decimal.js reference (test/support/reference.ts) on every number that is not exactly
+ * half-way, before it is trusted on random baskets. The engine is read the way users read
+ * it: the JSON of GET /v1/indices/{code}/fixings/{fixing_time}, numbers kept as text
+ * (lossless-json). A scenario's numbers do not depend on its dates or names, so scenarios
+ * share a database (see Lab) instead of paying seconds for a fresh PGlite each.
+ *
+ * EXACT_ARITHMETIC_RUNS=200 runs more random baskets.
  */
 import fc from "fast-check";
 import { parse } from "lossless-json";
@@ -43,7 +48,8 @@ import { testSigner } from "../support/serve.ts";
 
 type IndexCode = keyof typeof EXACT_CTPI_FAMILY;
 
-// Final fixing times (16:00 Asia/Shanghai) of consecutive days, in the past and under 1.1.
+// Final fixing times (16:00 Asia/Shanghai) of a scenario's consecutive days, as written; a Lab
+// moves them to days of the scenario's own, all in the past.
 const TIMES = ["2026-12-01T08:00:00Z", "2026-12-02T08:00:00Z", "2026-12-03T08:00:00Z", "2026-12-04T08:00:00Z"] as const;
 const DAY_MS = 86_400_000;
 /** A day's sheets are in force from 00:00 UTC that day, 8 hours before its fixing. */
@@ -294,7 +300,6 @@ describe("exact reference: Fraction and half-even rounding", () => {
     expect(roundHalfEven(Fraction.parse("0.0000015"), 6)).toBe("0.000002");
   });
 });
-
 
 // --- Hand-made cases, one describe per rule ----------------------------------------------------
 
