@@ -849,7 +849,7 @@ const randomBaskets = (lab: Lab) =>
           const story = `${g.index}\n${describeDays(days)}\nboundaries: ${edges.length === 0 ? "none" : `\n${edges.join("\n")}`}`;
           expect(got.map(withoutVersion), story).toEqual(ref.map((f) => f.published));
         }),
-        { numRuns: RUNS, interruptAfterTimeLimit: 240_000, markInterruptAsFailure: false },
+        { numRuns: RUNS, interruptAfterTimeLimit: 120_000, markInterruptAsFailure: false },
       );
     },
     600_000,
