@@ -16,7 +16,7 @@ describeEachEngine("Weights and capping: cap c = 0.25, repeated until no weight 
     // published to 8 places, rounded once from the exact ratio 10 / 15.4
     expect(w.chat!.raw_weight).toBe("0.64935065");
     expect(Number(w.reasoner!.raw_weight)).toBeLessThan(0.25); // under the cap before the first round
-    expect([w.chat!.weight, w.reasoner!.weight]).toEqual(["0.25", "0.25"]);
+    expect([w.chat!.weight, w.reasoner!.weight]).toEqual(["0.25000000", "0.25000000"]);
     expect([w.chat!.capped, w.reasoner!.capped]).toEqual([true, true]);
     // the weight left, 1 - 0.25 x 2, shared among the uncapped in proportion to raw weights (1.3 : 1 : 0.6)
     // 0.65 / 2.9 = 0.2241379310..., 0.5 / 2.9 = 0.1724137931..., 0.3 / 2.9 = 0.1034482758...
