@@ -27,3 +27,15 @@ export function parsePort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`not a port: ${JSON.stringify(value)}`);
   return Number(value);
 }
+
+/** `--revision N`: a positive revision number. */
+export function parseRevision(value: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError(`not a revision number: ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** `--reason TEXT` of a restatement: not blank. */
+export function parseReason(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("a restatement needs a reason");
+  return value;
+}

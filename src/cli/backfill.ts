@@ -1,7 +1,5 @@
-import type { Command } from "commander";
 import { backfill, type BackfillProgress } from "../engine/index.ts";
 import { CiyuanError } from "../errors.ts";
-import { parseDate, parseIndexCode } from "./args.ts";
 import { loadSigner } from "../signing/index.ts";
 import { withDatabase } from "./context.ts";
 
@@ -20,18 +18,11 @@ export function progressPrinter(label: string): (p: BackfillProgress) => void {
   };
 }
 
-export function register(program: Command): void {
-  program
-    .command("backfill")
-    .description("final fixings for each day in the range at the index's fixing time, oldest first")
-    .requiredOption("--index <code>", "index code, e.g. CTPI", parseIndexCode)
-    .requiredOption("--from <date>", "first day, YYYY-MM-DD", parseDate)
-    .requiredOption("--to <date>", "last day, YYYY-MM-DD", parseDate)
-    .action(async (opts: { index: string; from: string; to: string }) => {
-      if (opts.from > opts.to) throw new CiyuanError("bad_request", `--from ${opts.from} is after --to ${opts.to}`);
-      await withDatabase(async ({ db }, config) => {
-        const r = await backfill(db, { ...opts, signer: loadSigner(config), onProgress: progressPrinter(opts.index) });
-        process.stderr.write(`${opts.index}: ${r.computed.length} fixings computed, ${r.skipped} already there\n`);
-      });
-    });
+/** `ciyuan backfill`: final fixings for each day in the range, oldest first. */
+export async function backfillDays(opts: { index: string; from: string; to: string }): Promise<void> {
+  if (opts.from > opts.to) throw new CiyuanError("bad_request", `--from ${opts.from} is after --to ${opts.to}`);
+  await withDatabase(async ({ db }, config) => {
+    const r = await backfill(db, { ...opts, signer: loadSigner(config), onProgress: progressPrinter(opts.index) });
+    process.stderr.write(`${opts.index}: ${r.computed.length} fixings computed, ${r.skipped} already there\n`);
+  });
 }

@@ -2,27 +2,20 @@
  * `ciyuan collect [--source NAME]`: collects every configured source (CIYUAN_SOURCES, or
  * the bundled list) once, now. One stderr line per source; exit 1 when any failed.
  */
-import type { Command } from "commander";
 import { collectAll, type CollectResult } from "../collect/index.ts";
 import { CiyuanError } from "../errors.ts";
 import { loadSourcesConfig } from "../sources/config.ts";
 import { EXIT, ExitCode, withDatabase } from "./context.ts";
 
-export function register(program: Command): void {
-  program
-    .command("collect")
-    .description("fetch and import every configured source once (CIYUAN_SOURCES, or the bundled list)")
-    .option("--source <name>", "only this source")
-    .action(async (opts: { source?: string }) => {
-      const config = loadSourcesConfig(process.env.CIYUAN_SOURCES);
-      const sources = opts.source === undefined ? config.sources : config.sources.filter((s) => s.name === opts.source);
-      if (opts.source !== undefined && sources.length === 0) {
-        throw new CiyuanError("bad_request", `unknown source ${opts.source} (configured: ${config.sources.map((s) => s.name).join(", ") || "none"})`);
-      }
-      const results = await withDatabase(({ db }) => collectAll(db, sources));
-      for (const r of results) process.stderr.write(line(r) + "\n");
-      if (results.some((r) => r.outcome === "failed")) throw new ExitCode(EXIT.failed);
-    });
+export async function collect(opts: { source?: string }): Promise<void> {
+  const config = loadSourcesConfig(process.env.CIYUAN_SOURCES);
+  const sources = opts.source === undefined ? config.sources : config.sources.filter((s) => s.name === opts.source);
+  if (opts.source !== undefined && sources.length === 0) {
+    throw new CiyuanError("bad_request", `unknown source ${opts.source} (configured: ${config.sources.map((s) => s.name).join(", ") || "none"})`);
+  }
+  const results = await withDatabase(({ db }) => collectAll(db, sources));
+  for (const r of results) process.stderr.write(line(r) + "\n");
+  if (results.some((r) => r.outcome === "failed")) throw new ExitCode(EXIT.failed);
 }
 
 function line(r: CollectResult): string {

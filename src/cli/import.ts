@@ -3,36 +3,29 @@
  * line per file; exit 1 when anything was rejected or a file failed. A failing file does
  * not stop the others.
  */
-import type { Command } from "commander";
 import { CiyuanError } from "../errors.ts";
 import type { Db } from "../db/index.ts";
 import { UnreadableFile, importFxFile, importPriceFile, importUsageFile, type ImportOutcome } from "../normalise/index.ts";
 import { EXIT, ExitCode, withDatabase } from "./context.ts";
 
-type Kind = { name: string; noun: string; description: string; run: (db: Db, path: string) => Promise<ImportOutcome> };
+export type ImportKind = "prices" | "usage" | "fx";
 
-const KINDS: Kind[] = [
-  { name: "prices", noun: "sheet", description: "load price sheets (JSON or CSV)", run: importPriceFile },
-  { name: "usage", noun: "record", description: "load usage figures (CSV or JSON)", run: importUsageFile },
-  { name: "fx", noun: "rate", description: "load FX rates (CSV, JSON or ECB XML)", run: importFxFile },
-];
+type Kind = { name: ImportKind; noun: string; run: (db: Db, path: string) => Promise<ImportOutcome> };
 
-export function register(program: Command): void {
-  const command = program.command("import").description("load input files");
-  for (const kind of KINDS) {
-    command
-      .command(kind.name)
-      .description(kind.description)
-      .argument("<files...>")
-      .action(async (files: string[]) => {
-        const ok = await withDatabase(({ db }) => importFiles(db, kind, files));
-        if (!ok) throw new ExitCode(EXIT.failed);
-      });
-  }
+const KINDS: Record<ImportKind, Kind> = {
+  prices: { name: "prices", noun: "sheet", run: importPriceFile },
+  usage: { name: "usage", noun: "record", run: importUsageFile },
+  fx: { name: "fx", noun: "rate", run: importFxFile },
+};
+
+/** Imports each file in turn; exit 1 unless every unit of every file was accepted. */
+export async function importFiles(kind: ImportKind, files: string[]): Promise<void> {
+  const ok = await withDatabase(({ db }) => importEach(db, KINDS[kind], files));
+  if (!ok) throw new ExitCode(EXIT.failed);
 }
 
 /** Imports each file in turn; true when every unit of every file was accepted. */
-async function importFiles(db: Db, kind: Kind, files: string[]): Promise<boolean> {
+async function importEach(db: Db, kind: Kind, files: string[]): Promise<boolean> {
   let ok = true;
   for (const file of files) {
     try {

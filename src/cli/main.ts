@@ -1,24 +1,13 @@
 /**
- * The `ciyuan` command line: thin shells over the modules, one file per command.
- * Exit 0 on success, 1 when the work failed or input was rejected, 2 for a wrong
- * command line; every failure is one line on stderr.
+ * The `ciyuan` command line: thin shells over the modules, one file per command, each
+ * imported only when its command runs (the grammar is in commands.ts). Exit 0 on success,
+ * 1 when the work failed or input was rejected, 2 for a wrong command line; every failure
+ * is one line on stderr.
  */
 import { Command, CommanderError } from "commander";
 import { CiyuanError } from "../errors.ts";
-import { EXIT, ExitCode } from "./context.ts";
-import * as migrate from "./migrate.ts";
-import * as importCmd from "./import.ts";
-import * as fix from "./fix.ts";
-import * as backfill from "./backfill.ts";
-import * as show from "./show.ts";
-import * as prices from "./prices.ts";
-import * as verify from "./verify.ts";
-import * as serve from "./serve.ts";
-import * as start from "./start.ts";
-import * as restate from "./restate.ts";
-import * as collect from "./collect.ts";
-
-const COMMANDS: { register(program: Command): void }[] = [migrate, importCmd, fix, backfill, show, verify, prices, serve, start, collect, restate];
+import { registerCommands } from "./commands.ts";
+import { EXIT, ExitCode } from "./exit.ts";
 
 export function buildProgram(): Command {
   const program = new Command("ciyuan")
@@ -26,7 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of COMMANDS) c.register(program);
+  registerCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,6 +1,8 @@
 import type { Db } from "../db/index.ts";
 import { CiyuanError } from "../errors.ts";
-import { fixingJson, loadFixing, toJson, type FixingQuery } from "../publish/index.ts";
+// The modules themselves, not publish/index.ts: that one also loads the HTTP service.
+import { loadFixing, type FixingQuery } from "../publish/views.ts";
+import { fixingJson, toJson } from "../publish/json.ts";
 
 /** Prints one fixing, with constituents and exclusions, as the published JSON. */
 export async function printFixing(db: Db, q: FixingQuery): Promise<void> {

@@ -1,9 +1,7 @@
-import type { Command } from "commander";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/index.ts";
 import { loadSigner } from "../signing/index.ts";
 import { startServer } from "../publish/server.ts";
-import { parsePort } from "./args.ts";
 import { withDatabase } from "./context.ts";
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -29,14 +27,9 @@ export async function serveUntilSignal(database: Database, config: Config, port:
   await server.close();
 }
 
-export function register(program: Command): void {
-  program
-    .command("serve")
-    .description("serve the HTTP API alone (PORT, or --port)")
-    .option("--port <n>", "port to listen on (default: PORT, else 3000)", parsePort)
-    .action(async (opts: { port?: number }) => {
-      await withDatabase(async (database, config) => {
-        await serveUntilSignal(database, config, opts.port ?? config.port);
-      });
-    });
+/** `ciyuan serve`: the HTTP service alone, until SIGINT or SIGTERM. */
+export async function serve(opts: { port?: number }): Promise<void> {
+  await withDatabase(async (database, config) => {
+    await serveUntilSignal(database, config, opts.port ?? config.port);
+  });
 }

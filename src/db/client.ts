@@ -5,14 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { SQL } from "drizzle-orm";
 import * as schema from "./schema.ts";
-import { listenPostgres, type Unlisten } from "./listen.ts";
+import type { Unlisten } from "./listen.ts";
 
 export type Schema = typeof schema;
 /** A database handle or an open transaction: both run the same queries. */
@@ -44,8 +40,12 @@ export type OpenOptions = {
 // into JS floats or Dates on their way out of the database.
 const TEXT_TYPES = [20, 1700, 1184, 1114, 1082];
 
+// Each engine's driver is imported only when that engine is opened: PGlite (and its WASM)
+// is not loaded for a Postgres server, nor pg for PGlite, and neither by code that only
+// needs the types and helpers here.
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
+    const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([import("pg"), import("drizzle-orm/node-postgres")]);
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
       max: 4,
@@ -64,9 +64,13 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       db,
       location: url,
       close: () => pool.end(),
-      listen: (channel, onPayload, onReconnect) => listenPostgres(url, channel, onPayload, { onReconnect }),
+      listen: async (channel, onPayload, onReconnect) => {
+        const { listenPostgres } = await import("./listen.ts");
+        return listenPostgres(url, channel, onPayload, { onReconnect });
+      },
     };
   }
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
   const dir = opts.dataDir;
   if (dir && dir !== ":memory:") fs.mkdirSync(dir, { recursive: true });
   const parsers = Object.fromEntries(TEXT_TYPES.map((oid) => [oid, (v: string) => v]));
