@@ -1,58 +1,133 @@
 /**
- * `importUsage`: a usage file is accepted or rejected whole. It is streamed into a staging
- * table inside one transaction; any bad record throws an InputError and nothing is kept.
+ * `importUsage`: a usage file is accepted or rejected whole. Inside one transaction it is
+ * streamed by COPY into a staging table (usage-scan.ts checks each cell's syntax on the way;
+ * JSON records pass the gates one by one and are written as CSV rows to the same COPY),
+ * judged set-based there, and merged; any bad record throws an InputError naming the first
+ * one, and nothing is kept.
  */
 import { pipeline } from "node:stream";
 import type { Readable } from "node:stream";
 import { InputError } from "../errors.ts";
 import type { Db } from "../db/index.ts";
-import { formatByName, sniffUsageFormat, usageCsvUnits, usageJsonUnits } from "../sources/index.ts";
+import { USAGE_COLUMNS, formatByName, sniffUsageFormat, usageJsonUnits } from "../sources/index.ts";
 import { openInputStream, type ImportOutcome } from "./outcome.ts";
 import { HashTap, lockInputs, recordPayload } from "./payload.ts";
-import { USAGE_BATCH, conflictingRepeat, createUsageStaging, mergeUsage, stageUsage } from "./store-usage.ts";
-import { validateUsage, type UsageRecord } from "./usage.ts";
+import { checkStaged, createUsageStaging, dropUsageStaging, mergeUsage, type StagedCheck } from "./store-usage.ts";
+import { copyUsageRows } from "./usage-copy.ts";
+import { UsageCsvScanner } from "./usage-scan.ts";
+import { usageCopyLine, validateUsage } from "./usage.ts";
 
 export type ImportUsageInput = { location: string; stream: NodeJS.ReadableStream; format?: "csv" | "json"; source?: string };
+
+/** What staging left: the file's hash and size, or its first bad record found on the way. */
+type Staged = { sha256: string; bytes: number; error: InputError | null };
 
 export async function importUsage(db: Db, input: ImportUsageInput): Promise<ImportOutcome> {
   const { location } = input;
   const sniffed = input.format ? { format: input.format, stream: input.stream as Readable } : await sniffUsageFormat(input.stream);
   const { format } = sniffed;
-  const tap = new HashTap();
-  pipeline(sniffed.stream, tap, () => {});
   const where = (seq: number) => (format === "csv" ? { line: seq, path: "" } : { line: undefined, path: `records[${seq - 1}]` });
 
   return db.transaction(async (tx) => {
     await createUsageStaging(tx);
-    let batch: UsageRecord[] = [];
-    for await (const unit of format === "csv" ? usageCsvUnits(location, tap) : usageJsonUnits(location, tap)) {
-      batch.push(validateUsage(location, unit, format));
-      if (batch.length >= USAGE_BATCH) {
-        await stageUsage(tx, batch);
-        batch = [];
-      }
-    }
-    await stageUsage(tx, batch);
+    const staged = format === "csv" ? await stageCsv(tx, location, sniffed.stream) : await stageJson(tx, location, sniffed.stream);
+    const check = await checkStaged(tx);
+    const bad = firstBadRecord(location, check, staged.error, where);
+    if (bad) throw bad;
 
-    const repeat = await conflictingRepeat(tx);
-    if (repeat) {
-      const at = where(repeat.seq);
-      const first = where(repeat.firstSeq);
-      const earlier = format === "csv" ? `line ${first.line}` : first.path;
-      throw new InputError(location, at.line, at.path || "record", `same provider, model and period as ${earlier} but different token counts`);
-    }
     await lockInputs(tx, "usage");
     const payloadId = await recordPayload(tx, {
       kind: "usage",
       source: input.source ?? "file",
       location,
-      sha256: tap.digest(),
-      bytes: tap.bytes,
+      sha256: staged.sha256,
+      bytes: staged.bytes,
       content: null, // usage files can be gigabytes; the sha256 identifies them
     });
-    const { keys, stored } = await mergeUsage(tx, payloadId);
-    return { location, stored, unchanged: keys - stored, rejected: [] };
+    const merged = await mergeUsage(tx, payloadId, check);
+    await dropUsageStaging(tx);
+    if ("conflict" in merged) {
+      const at = where(merged.conflict.seq);
+      const first = where(merged.conflict.firstSeq);
+      const earlier = format === "csv" ? `line ${first.line}` : first.path;
+      throw new InputError(location, at.line, at.path || "record", `same provider, model and period as ${earlier} but different token counts`);
+    }
+    return { location, stored: merged.stored, unchanged: merged.keys - merged.stored, rejected: [] };
   });
+}
+
+/**
+ * The first bad record of the file: the one the scan stopped at, unless a staged record
+ * before it fails a gate that relates its cells (period_end after period_start first, as
+ * the record gates order them).
+ */
+function firstBadRecord(
+  location: string,
+  check: StagedCheck,
+  scanned: InputError | null,
+  where: (seq: number) => { line: number | undefined; path: string },
+): InputError | null {
+  const candidates: { seq: number; error: () => InputError }[] = [];
+  const at = (seq: number, field: string, reason: string) => () => {
+    const w = where(seq);
+    return new InputError(location, w.line, w.path ? `${w.path}.${field}` : field, reason);
+  };
+  if (check.badPeriod !== null) candidates.push({ seq: check.badPeriod, error: at(check.badPeriod, "period_end", "not after period_start") });
+  if (check.badCached !== null && check.badCached !== check.badPeriod) {
+    candidates.push({ seq: check.badCached, error: at(check.badCached, "cached_input_tokens", "greater than input_tokens") });
+  }
+  candidates.sort((a, b) => a.seq - b.seq);
+  // A staged record always comes before the record the scan stopped at.
+  return candidates[0]?.error() ?? scanned;
+}
+
+/** CSV: the scanner's rows straight into COPY; stops reading at the first bad record. */
+async function stageCsv(tx: Db, location: string, stream: Readable): Promise<Staged> {
+  const scanner = new UsageCsvScanner(location);
+  async function* copyRows(): AsyncGenerator<Buffer> {
+    for await (const chunk of stream) {
+      const out = scanner.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+      if (out) yield out;
+      if (scanner.error) return;
+    }
+    const out = scanner.end();
+    if (out) yield out;
+  }
+  const rows = copyRows();
+  // The COPY names the header's columns, known once the first rows are out.
+  const first = await rows.next();
+  if (!first.done) {
+    await copyUsageRows(
+      tx,
+      location,
+      scanner.columns!,
+      (async function* () {
+        yield first.value;
+        yield* rows;
+      })(),
+    );
+  }
+  stream.destroy();
+  return { sha256: scanner.error ? "" : scanner.hash.digest("hex"), bytes: scanner.bytes, error: scanner.error };
+}
+
+/** JSON: each record through the gates, then as a CSV row into the same COPY. */
+async function stageJson(tx: Db, location: string, stream: Readable): Promise<Staged> {
+  const tap = new HashTap();
+  pipeline(stream, tap, () => {});
+  async function* copyRows(): AsyncGenerator<Buffer> {
+    let text = "";
+    for await (const unit of usageJsonUnits(location, tap)) {
+      text += usageCopyLine(location, validateUsage(location, unit, "json"), USAGE_COLUMNS, "json");
+      if (text.length >= 1 << 16) {
+        yield Buffer.from(text);
+        text = "";
+      }
+    }
+    if (text) yield Buffer.from(text);
+  }
+  await copyUsageRows(tx, location, USAGE_COLUMNS, copyRows());
+  return { sha256: tap.digest(), bytes: tap.bytes, error: null };
 }
 
 export async function importUsageFile(db: Db, path: string, opts: { source?: string } = {}): Promise<ImportOutcome> {

@@ -60,3 +60,39 @@ export function validateUsage(location: string, unit: RecordUnit, format: "csv" 
     outputTokens: r.output_tokens,
   };
 }
+
+/** A cell of a COPY CSV row: quoted when it holds a delimiter, a quote or a line end. */
+function copyCell(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+// Postgres keeps years 0001 to 9999 of an ISO date-time.
+const STORABLE_INSTANT = /^(?!0000)\d{4}-/;
+
+/**
+ * A validated record as a row for `COPY usage_staging (line, <columns>)` in CSV: its line (or
+ * position in a JSON file), then its cells in the order of `columns`, instants in UTC.
+ */
+export function usageCopyLine(location: string, r: UsageRecord, columns: readonly string[], format: "csv" | "json"): string {
+  const fail = (field: string, reason: string) =>
+    new InputError(location, format === "csv" ? r.seq : undefined, format === "csv" ? field : `records[${r.seq - 1}].${field}`, reason);
+  for (const [field, instant] of [
+    ["period_start", r.periodStart],
+    ["period_end", r.periodEnd],
+  ] as const) {
+    if (!STORABLE_INSTANT.test(instant)) throw fail(field, "out of range (years 0001 to 9999)");
+  }
+  // Postgres text cannot hold NUL (a CSV file with one is refused before; JSON can escape it).
+  if (r.provider.includes("\0")) throw fail("provider", "contains a NUL character");
+  if (r.model.includes("\0")) throw fail("model", "contains a NUL character");
+  const cells: Record<string, string> = {
+    provider: copyCell(r.provider),
+    model: copyCell(r.model),
+    period_start: r.periodStart,
+    period_end: r.periodEnd,
+    input_tokens: r.inputTokens,
+    cached_input_tokens: r.cachedInputTokens ?? "",
+    output_tokens: r.outputTokens,
+  };
+  return `${r.seq},${columns.map((c) => cells[c]).join(",")}\n`;
+}

@@ -178,6 +178,126 @@ describeEachEngine("usage gates", (ctx) => {
   });
 });
 
+describeEachEngine("usage files go through COPY: what the byte scan must get right", (ctx) => {
+  const bytesOf = (...parts: (string | Buffer)[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+  async function importBytes(location: string, bytes: Buffer, chunk = 0) {
+    const pieces = chunk > 0 ? Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)) : [bytes];
+    return importUsage(ctx.db, { location, stream: Readable.from(pieces, { objectMode: false }), format: "csv" });
+  }
+  async function rejected(location: string, bytes: Buffer, message: string) {
+    const before = await counts(ctx.db);
+    const err = await importBytes(location, bytes).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(message);
+    expect(await counts(ctx.db)).toEqual(before);
+  }
+  const stored = (provider: string) =>
+    rows(ctx.db, sql`select provider, model, period_start, period_end, version, input_tokens, cached_input_tokens, output_tokens
+                     from usage_records where provider = ${provider} order by model, period_start, version`);
+
+  it("a quoted field spanning lines counts its lines: the bad record after it has its physical line", async () => {
+    await rejected("span.csv", bytesOf(csv(`q,"m\n1",${P1},1,0,1`, `q,m2,${P1},-1,0,1`)), "span.csv:4: input_tokens: not a non-negative integer");
+    await rejected("span-crlf.csv", bytesOf(`${USAGE_HEADER}\r\nq,"m\r\n1",${P1},1,0,1\r\n\r\nq,m2,${P1},1,5,1\r\n`), "span-crlf.csv:5: cached_input_tokens: greater than input_tokens");
+  });
+
+  it("a NUL byte or bad UTF-8 is one line naming the file and line, not a database error", async () => {
+    await rejected("nul.csv", bytesOf(csv(`q,m1,${P1},1,0,1`), `q,m\u0000,${P1},1,0,1\n`), "nul.csv:3: contains a NUL byte (not a text file?)");
+    await rejected("utf.csv", bytesOf(csv(`q,m1,${P1},1,0,1`), "q,m", Buffer.from([0xc3, 0x28]), `,${P1},1,0,1\n`), "utf.csv:3: not valid UTF-8 text");
+    await rejected("utf16.csv", Buffer.from(csv(`q,m1,${P1},1,0,1`), "utf16le"), "utf16.csv:1: contains a NUL byte (not a text file?)");
+  });
+
+  it("an empty file, a header alone, white space lines and a last line without its line end", async () => {
+    await rejected("empty.csv", Buffer.alloc(0), "empty.csv: header: missing (the file is empty)");
+    await rejected("blank.csv", bytesOf("\n  \n"), "blank.csv: header: missing (the file is empty)");
+    expect(await importBytes("head.csv", bytesOf(`${USAGE_HEADER}\n`))).toEqual({ location: "head.csv", stored: 0, unchanged: 0, rejected: [] });
+    expect(await importBytes("tail.csv", bytesOf(`\n${USAGE_HEADER}\n \t \nws,m1,${P1},1,0,1\n   \nws,m2,${P1},1,,1`))).toMatchObject({ stored: 2 });
+    await rejected("tail-bad.csv", bytesOf(`\n${USAGE_HEADER}\n \t \nws,m3,${P1},1,0,1\n   \nws,m4,${P1},1,,-1`), "tail-bad.csv:6: output_tokens: not a non-negative integer");
+  });
+
+  it("an unclosed quote is not valid CSV, at its line", async () => {
+    await rejected("open.csv", bytesOf(csv(`q,m1,${P1},1,0,1`, `q,"m2,${P1},1,0,1`, `q,m3,${P1},1,0,1`)), "open.csv:3: not valid CSV: a quote opened on this line is never closed");
+    await rejected("close.csv", bytesOf(csv(`q,m1,${P1},1,0,1`, `q,"m2"x,${P1},1,0,1`)), 'close.csv:3: not valid CSV: Invalid Closing Quote: got "x" at line 3 instead of delimiter, record delimiter, trimable character (if activated) or comment');
+  });
+
+  it("the first bad record wins, whichever check finds it (the scan or SQL)", async () => {
+    // Line 3: period_end before period_start (found in SQL); line 4: not a number (found by the scan).
+    await rejected("order.csv", bytesOf(csv(`q,m1,${P1},1,0,1`, `q,m2,${P2.split(",")[1]},${P1.split(",")[0]},1,0,1`, `q,m3,${P1},x,0,1`)),
+      "order.csv:3: period_end: not after period_start");
+    // Both on one record: period_end first, as the gates order them.
+    await rejected("both.csv", bytesOf(csv(`q,m1,${P2.split(",")[1]},${P1.split(",")[0]},1,5,1`)), "both.csv:2: period_end: not after period_start");
+  });
+
+  it("columns in any order, spaces around cells, quotes, leading zeros, 24:00 and a BOM: the same records as csv-parse reads them", async () => {
+    const text = bytesOf(
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      "output_tokens,model,provider,period_end,period_start,cached_input_tokens,input_tokens\r\n",
+      `7, "m 1" ,sp,2026-09-01T24:00:00+08:00,2026-09-01T00:00:00+08:00,,0010\r\n`,
+      `"8",m2,"s""p",2026-09-02T00:00:00+0800,2026-09-01T00:00+08,2,3\r\n`,
+      `9,模型,sp,2026-09-02T00:00:00+08:00,2026-09-01T00:00:00+08:00,0,4`,
+    );
+    expect(await importBytes("any.csv", text)).toMatchObject({ stored: 3 });
+    expect(await stored("sp")).toEqual([
+      { provider: "sp", model: "m 1", period_start: "2026-08-31 16:00:00+00", period_end: "2026-09-01 16:00:00+00", version: 1, input_tokens: "10", cached_input_tokens: null, output_tokens: "7" },
+      { provider: "sp", model: "模型", period_start: "2026-08-31 16:00:00+00", period_end: "2026-09-01 16:00:00+00", version: 1, input_tokens: "4", cached_input_tokens: "0", output_tokens: "9" },
+    ]);
+    expect(await stored('s"p')).toEqual([
+      { provider: 's"p', model: "m2", period_start: "2026-08-31 16:00:00+00", period_end: "2026-09-01 16:00:00+00", version: 1, input_tokens: "3", cached_input_tokens: "2", output_tokens: "8" },
+    ]);
+    // Fed one byte at a time (BOM, CRLF, quotes and UTF-8 split across chunks): the same records.
+    expect(await importBytes("any.csv", text, 1)).toMatchObject({ stored: 0, unchanged: 3 });
+  });
+
+  it("an offset Postgres does not take (+16:00) is read as the gates read it, and stored in UTC", async () => {
+    expect(await importBytes("far.csv", bytesOf(csv(`far,m1,2026-09-01T00:00:00+16:00,2026-09-02T00:00:00+16:00,1,0,1`)))).toMatchObject({ stored: 1 });
+    expect((await stored("far"))[0]).toMatchObject({ period_start: "2026-08-31 08:00:00+00", period_end: "2026-09-01 08:00:00+00" });
+  });
+
+  it("a key stored before, repeated in the file with the stored numbers and then others: rejected, naming both lines", async () => {
+    await importBytes("base.csv", bytesOf(csv(`rb,m1,${P1},5,1,5`)));
+    await rejected("rb.csv", bytesOf(csv(`rb,m1,${P1},5,1,5`, `rb,m2,${P1},1,0,1`, `rb,m1,${P1},6,1,5`)),
+      "rb.csv:4: record: same provider, model and period as line 2 but different token counts");
+  });
+
+  it("a correction names the record it supersedes; everything is written under one usage batch of the payload", async () => {
+    await importBytes("c1.csv", bytesOf(csv(`sup,m1,${P1},5,1,5`, `sup,m2,${P1},5,1,5`)));
+    await importBytes("c2.csv", bytesOf(csv(`sup,m1,${P1},6,1,5`, `sup,m2,${P1},5,1,5`, `sup,m3,${P1},1,0,1`)));
+    const r = await rows<{ model: string; version: number; supersedes: string | null; prev: string | null; kind: string; location: string }>(
+      ctx.db,
+      sql`select u.model, u.version, u.supersedes, p.id as prev, b.kind, pl.location
+          from usage_records u join input_batches b on b.id = u.batch_id join payloads pl on pl.id = b.payload_id and pl.id = u.payload_id
+          left join usage_records p on p.id = u.supersedes
+          where u.provider = 'sup' order by u.model, u.version`,
+    );
+    expect(r.map((x) => [x.model, x.version, x.supersedes === null ? null : x.supersedes === x.prev, x.kind, x.location])).toEqual([
+      ["m1", 1, null, "usage", "c1.csv"],
+      ["m1", 2, true, "usage", "c2.csv"],
+      ["m2", 1, null, "usage", "c1.csv"],
+      ["m3", 1, null, "usage", "c2.csv"],
+    ]);
+    const [v1] = await rows<{ id: string }>(ctx.db, sql`select id from usage_records where provider = 'sup' and model = 'm1' and version = 1`);
+    const [v2] = await rows<{ supersedes: string }>(ctx.db, sql`select supersedes from usage_records where provider = 'sup' and model = 'm1' and version = 2`);
+    expect(v2!.supersedes).toBe(v1!.id);
+  });
+
+  it("a file with nothing new opens no batch", async () => {
+    const batches = async () => (await rows<{ n: string }>(ctx.db, sql`select count(*) as n from input_batches`))[0]!.n;
+    const before = await batches();
+    expect(await importBytes("c1.csv", bytesOf(csv(`sup,m1,${P1},6,1,5`, `sup,m2,${P1},5,1,5`)))).toMatchObject({ stored: 0, unchanged: 2 });
+    expect(await batches()).toBe(before);
+  });
+
+  it("in JSON, a relation between fields is reported with the record's path", async () => {
+    const text = `{"schema": "ciyuan.usage/1", "records": [
+      {"provider": "js", "model": "m1", "period_start": "2026-09-01T00:00:00Z", "period_end": "2026-09-02T00:00:00Z", "input_tokens": 10, "output_tokens": 1},
+      {"provider": "js", "model": "m1", "period_start": "2026-09-01T00:00:00Z", "period_end": "2026-09-02T00:00:00Z", "input_tokens": 11, "output_tokens": 1}]}`;
+    const err = await importUsage(ctx.db, { location: "rep.json", stream: streamOf(text), format: "json" }).catch((e: Error) => e);
+    expect((err as Error).message).toBe("rep.json: records[1]: same provider, model and period as records[0] but different token counts");
+    const nul = `{"schema": "ciyuan.usage/1", "records": [{"provider": "js", "model": "m\\u0000", "period_start": "2026-09-01T00:00:00Z", "period_end": "2026-09-02T00:00:00Z", "input_tokens": 1, "output_tokens": 1}]}`;
+    const e2 = await importUsage(ctx.db, { location: "nul.json", stream: streamOf(nul), format: "json" }).catch((e: Error) => e);
+    expect((e2 as Error).message).toBe("nul.json: records[0].model: contains a NUL character");
+  });
+});
+
 describeEachEngine("usage files are streamed, never held whole", (ctx) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-usage-"));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
