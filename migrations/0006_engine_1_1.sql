@@ -100,3 +100,7 @@ SELECT code, 2, name, description, currency, universe_country, weighting, cap,
        min_constituents, min_providers, fixing_local_time, fixing_tz, usage_window, base_level,
        '1.1', valid_from
 FROM index_definitions WHERE version = 1;
+--> statement-breakpoint
+-- A usage file is millions of rows: no per-row foreign key check on them (the batch names
+-- the payload, with its own key).
+ALTER TABLE "usage_records" DROP CONSTRAINT "usage_records_payload_id_payloads_id_fk";

@@ -211,7 +211,9 @@ export const usageRecords = pgTable(
     inputTokens: tokens("input_tokens").notNull(),
     cachedInputTokens: tokens("cached_input_tokens"),
     outputTokens: tokens("output_tokens").notNull(),
-    payloadId: ref("payload_id").references(() => payloads.id),
+    // No foreign keys on this table: a usage file is millions of rows, and a per-row key
+    // check costs more than the COPY itself. The batch (input_batches) names the payload.
+    payloadId: ref("payload_id"),
     // No foreign key here: a usage file is millions of rows, and a per-row key check would
     // cost more than the COPY itself; the importer writes the batch it just opened.
     batchId: ref("batch_id").notNull(),
