@@ -1,207 +1,181 @@
 /**
- * How long a fixing takes, measured against the cheapest query over the same data: a
- * plain count(*) of usage_records. The ratios, not the milliseconds, are what carry over
- * from one machine to another. Figures are printed, never asserted.
+ * One CTPI final fixing at full size (40 CN providers, 2,000 models, usage every 15 minutes:
+ * 1,344,000 rows in the 7-day window, 1,536,000 in the file), against its floor: one
+ * GROUP BY provider, model scan of the window's rows in a plain table loaded by COPY of the
+ * same file (jit off, work_mem 256MB). Also the database growth per fixing
+ * (pg_database_size before and after), and the wall time of `ciyuan fix`.
  *
- *   node --import tsx scripts/bench-fixing.ts [--days 365] [--jit-off]
+ *   node --import tsx scripts/bench-fixing.ts [--runs 3] [--max-seconds 300] [--engine pglite|postgres|both] [--small] [--strict]
  *
- * Runs on in-memory PGlite, and also on Postgres when DATABASE_URL or TEST_DATABASE_URL
- * is set: a fresh database is created on that server for the run and dropped after it.
- * --jit-off sets jit = off on that database: the engine's temporary tables carry no
- * statistics, so the planner's cost guesses can be high enough to make Postgres JIT-compile
- * small queries, and the flag shows what that costs.
+ * The data go in through the CLI (`ciyuan import prices`, `ciyuan import usage`); the
+ * timed fixings run in this process (`computeFixing`), so no CLI start-up is counted, each
+ * right after a median of 3 floor scans: the figure is the median of the per-run ratios,
+ * so a machine whose load drifts skews both sides alike. Each run after the first is a
+ * new revision of the same fixing (reason "bench"); no new run starts once --max-seconds
+ * of the engine's measuring are spent.
  */
-import { randomBytes } from "node:crypto";
-import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
-import pg from "pg";
 import { sql } from "drizzle-orm";
-import { migrate, openDatabase, rows, type Database, type Db } from "../src/db/index.ts";
-import { backfill, computeFixing, definitionAt, finalFixingTime } from "../src/engine/index.ts";
-import { loadSampleOnce } from "../src/sample/index.ts";
+import { computeFixing } from "../src/engine/index.ts";
+import { FIXING_TIME, fixingDataset } from "./generate/index.ts";
+import { copyUsageFile, productUsageTable, windowScan } from "./bench/floor.ts";
+import {
+  Budget,
+  INFO,
+  MB,
+  Report,
+  ciyuan,
+  engineTitle,
+  freshDatabase,
+  intArg,
+  log,
+  mb,
+  median,
+  medianMs,
+  ms,
+  parseBenchArgs,
+  ratio,
+  runMain,
+  scratchDir,
+  timed,
+  type EngineName,
+  type CommonArgs,
+} from "./bench/lib.ts";
+import { describeFile, loadNotes, loadThroughCli, writeFiles, type Files } from "./bench/load.ts";
 
-// A fixed instant, so every run benches the same sample data.
-const NOW = "2026-11-24T00:00:00Z";
 const INDEX = "CTPI";
+const FLOOR_TABLE = "bench_usage_plain";
+const TARGET_RATIO = 3;
+const TARGET_GROWTH = 2 * MB;
 
-type Figures = {
-  engine: string;
-  usageRows: string;
-  loadMs: number;
-  baselineMs: number;
-  fixingMs: number;
-  backfillMs: number;
-  fixings: number;
-  peakRssMb: number;
-};
+const { common, values } = parseBenchArgs({ runs: { type: "string", default: "3" }, "max-seconds": { type: "string", default: "300" } });
+const runs = intArg(values, "runs", 1, 20);
+const maxSeconds = intArg(values, "max-seconds", 10, 36_000);
 
-/** Highest resident set size seen since the last reset, sampled every 25 ms. */
-const rss = (() => {
-  let peak = 0;
-  const sample = () => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  };
-  setInterval(sample, 25).unref();
-  return {
-    reset: () => {
-      peak = 0;
-      sample();
-    },
-    peakMb: () => {
-      sample();
-      return peak / 2 ** 20;
-    },
-  };
-})();
+async function benchEngine(engine: EngineName, files: Files, expectedWindowRows: number, scratch: string, report: Report): Promise<void> {
+  const block = report.block(engineTitle(engine, common));
+  const target = await freshDatabase(engine, common, scratch, "fixing");
+  block.note(loadNotes(await loadThroughCli(target, files)));
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-async function median(runs: number, warmups: number, fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < warmups; i++) await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) ms.push(await timed(fn));
-  ms.sort((a, b) => a - b);
-  const mid = Math.floor(ms.length / 2);
-  return ms.length % 2 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
-}
-
-/** The backfill covers the `days` calendar days ending the day before NOW. */
-function backfillRange(days: number): { from: string; to: string } {
-  const end = DateTime.fromISO(NOW, { zone: "utc" }).minus({ days: 1 });
-  return { from: end.minus({ days: days - 1 }).toISODate()!, to: end.toISODate()! };
-}
-
-async function loadSample(db: Db, days: number): Promise<{ ms: number; usageRows: string }> {
-  const ms = await timed(() => loadSampleOnce(db, { now: NOW, days }));
-  const [count] = await rows<{ n: string }>(db, sql`SELECT count(*) AS n FROM usage_records`);
-  return { ms, usageRows: count!.n };
-}
-
-async function measureBaseline(db: Db): Promise<number> {
-  return median(20, 3, () => rows(db, sql`SELECT count(*) FROM usage_records`));
-}
-
-async function measureBackfill(db: Db, days: number): Promise<{ ms: number; fixings: number }> {
-  const range = backfillRange(days);
-  let fixings = 0;
-  const ms = await timed(async () => {
-    const result = await backfill(db, {
-      index: INDEX,
-      ...range,
-      onProgress: (p) => {
-        if (p.done % 50 === 0) process.stderr.write(`  backfill ${p.done}/${p.total}\n`);
-      },
-    });
-    fixings = result.computed.length;
-  });
-  return { ms, fixings };
-}
-
-/** Recomputes the last backfilled day: each run stores one more revision of it, with the
- * previous day's fixing in place to chain from, as in daily production. */
-async function measureOneFixing(db: Db, days: number): Promise<number> {
-  const { to } = backfillRange(days);
-  const at = finalFixingTime(await definitionAt(db, INDEX, NOW), to);
-  return median(5, 0, () => computeFixing(db, { index: INDEX, at, kind: "final", reason: "bench" }));
-}
-
-async function bench(database: Database, days: number): Promise<Figures> {
-  rss.reset();
-  await migrate(database);
-  const { db } = database;
-  const load = await loadSample(db, days);
-  const baselineMs = await measureBaseline(db);
-  // Backfill first, into the fresh database, so no day is skipped as already fixed.
-  const fill = await measureBackfill(db, days);
-  const fixingMs = await measureOneFixing(db, days);
-  return {
-    engine: database.engine,
-    usageRows: load.usageRows,
-    loadMs: load.ms,
-    baselineMs,
-    fixingMs,
-    backfillMs: fill.ms,
-    fixings: fill.fixings,
-    peakRssMb: rss.peakMb(),
-  };
-}
-
-async function benchPglite(days: number): Promise<Figures> {
-  const database = await openDatabase({ dataDir: ":memory:" });
+  const database = await target.open();
+  const fixingMs: number[] = [];
+  const floorMs: number[] = [];
+  const ratios: number[] = [];
+  const growth: number[] = [];
   try {
-    return await bench(database, days);
+    log(`${target.label}: COPY into ${FLOOR_TABLE} (the floor's table)`);
+    const copyMs = await copyUsageFile(target, database, FLOOR_TABLE, files.usage.path);
+    await database.db.execute(sql.raw(`ANALYZE ${FLOOR_TABLE}`));
+    if (engine === "postgres") {
+      // What autovacuum does within a minute of an import anyway; it keeps autovacuum from
+      // writing visibility and free-space maps in the middle of a growth measurement.
+      await database.db.execute(sql`VACUUM (ANALYZE)`);
+      block.note(`VACUUM (ANALYZE) of the database after the imports (autovacuum would, within a minute)`);
+    }
+    const scan = await windowScan(database, FLOOR_TABLE, FIXING_TIME);
+    block.note(`floor table: COPY ${ms(copyMs)}; W(${FIXING_TIME}) = ${scan.groups} (provider, model), ${scan.rows.toLocaleString("en-US")} rows`);
+    if (scan.rows !== expectedWindowRows) throw new Error(`the window holds ${scan.rows} rows, expected ${expectedWindowRows}`);
+
+    const floor = () => medianMs(3, () => windowScan(database, FLOOR_TABLE, FIXING_TIME));
+    await floor(); // warm-up: the table's pages into the cache
+
+    const product = await productUsageTable(database);
+    if (product) {
+      const p = await medianMs(3, () => windowScan(database, product, FIXING_TIME));
+      block.figure({ ...INFO, name: `same scan over the product's ${product} (median of 3)`, measured: ms(p) });
+    }
+
+    const budget = new Budget(maxSeconds);
+    for (let i = 0; i < runs; i++) {
+      if (i > 0 && budget.exhausted()) {
+        block.note(`stopped after ${i} fixing(s): --max-seconds ${maxSeconds} spent`);
+        break;
+      }
+      const b = await floor();
+      const before = await target.databaseBytes(database);
+      log(`${target.label}: fixing ${i + 1}/${runs} (floor ${ms(b)})`);
+      const { ms: f, result } = await timed(() =>
+        computeFixing(database.db, { index: INDEX, at: FIXING_TIME, kind: "final", reason: i === 0 ? undefined : `bench run ${i + 1}` }),
+      );
+      const after = await target.databaseBytes(database);
+      log(`${target.label}:   ${ms(f)} = ${ratio(f / b)}, +${mb(after - before)}`);
+      if (i === 0) {
+        const r = result as unknown as { status?: string; value?: string | null; revision?: number };
+        block.note(`fixing ${INDEX} at ${FIXING_TIME}: status ${r.status}, value ${r.value}, revision ${r.revision}`);
+      }
+      fixingMs.push(f);
+      floorMs.push(b);
+      ratios.push(f / b);
+      growth.push(after - before);
+    }
   } finally {
     await database.close();
   }
-}
 
-/** A throw-away database on the given server, dropped whatever happens. */
-async function benchPostgres(serverUrl: string, days: number, jitOff: boolean): Promise<Figures> {
-  const name = `ciyuan_bench_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-    if (jitOff) await admin.query(`ALTER DATABASE ${name} SET jit = off`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    const database = await openDatabase({ databaseUrl: url.toString() });
-    try {
-      const figures = await bench(database, days);
-      return { ...figures, engine: `postgres (jit ${jitOff ? "off" : "server default"})` };
-    } finally {
-      await database.close();
-    }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+  block.figure({
+    name: `one fixing / GROUP BY scan of W(T) (median of ${ratios.length} run${ratios.length === 1 ? "" : "s"})`,
+    measured: ms(median(fixingMs)),
+    baseline: ms(median(floorMs)),
+    ratio: ratio(median(ratios)),
+    target: `<= ${TARGET_RATIO}x`,
+    pass: median(ratios) <= TARGET_RATIO,
+  });
+  if (ratios.length > 1) block.note(`per run: ${fixingMs.map((f, i) => `${ms(f)} / ${ms(floorMs[i]!)} = ${ratio(ratios[i]!)}`).join("; ")}`);
+
+  // The command a user runs: start-up, migrate check, the fixing, signing, its JSON printed.
+  const dirBefore = target.dirBytes();
+  const before = await target.databaseBytes();
+  log(`${target.label}: ciyuan fix --index ${INDEX} --at ${FIXING_TIME}`);
+  const cli = await ciyuan(target, ["fix", "--index", INDEX, "--at", FIXING_TIME, "--reason", "bench: ciyuan fix"]);
+  const after = await target.databaseBytes();
+  const dirAfter = target.dirBytes();
+  growth.push(after - before);
+  const printed = JSON.parse(cli.stdout) as { status?: string; revision?: number; constituents?: unknown[]; exclusions?: unknown[] };
+  block.note(
+    `ciyuan fix printed revision ${printed.revision}, status ${printed.status}, ${printed.constituents?.length ?? "?"} constituents, ` +
+      `${printed.exclusions?.length ?? "?"} exclusions, ${mb(cli.stdout.length)} of JSON`,
+  );
+  block.figure({
+    ...INFO,
+    name: "ciyuan fix wall time (start-up included) / floor",
+    measured: ms(cli.ms),
+    baseline: ms(median(floorMs)),
+    ratio: ratio(cli.ms / median(floorMs)),
+  });
+  block.figure({ ...INFO, name: "ciyuan fix peak RSS (process tree)", measured: mb(cli.peakRssBytes) });
+
+  const g = median(growth);
+  block.figure({
+    name: `database growth per fixing (pg_database_size, median of ${growth.length})`,
+    measured: mb(g),
+    baseline: "",
+    ratio: "",
+    target: `<= ${mb(TARGET_GROWTH)}`,
+    pass: g <= TARGET_GROWTH,
+  });
+  block.note(`growth per fixing: ${growth.map((x) => mb(x)).join(", ")} (the last one: ciyuan fix)`);
+  if (dirBefore !== null && dirAfter !== null) {
+    block.figure({ ...INFO, name: "data directory growth over ciyuan fix (pg_wal left out)", measured: mb(dirAfter - dirBefore) });
   }
 }
 
-function report(f: Figures): string {
-  const ms = (x: number) => `${x.toFixed(1)} ms`;
-  const ratio = (x: number) => `${(x / f.baselineMs).toFixed(1)} x`;
-  const perFixing = f.fixings > 0 ? f.backfillMs / f.fixings : Number.NaN;
-  const lines: [string, string][] = [
-    ["usage rows", f.usageRows],
-    ["fixings in backfill", String(f.fixings)],
-    ["sample load", ms(f.loadMs)],
-    ["baseline count(*) (median of 20)", ms(f.baselineMs)],
-    ["one fixing (median of 5)", ms(f.fixingMs)],
-    ["backfill total", ms(f.backfillMs)],
-    ["backfill per fixing", ms(perFixing)],
-    ["one fixing / count(*)", ratio(f.fixingMs)],
-    ["backfill / count(*)", ratio(f.backfillMs)],
-    ["backfill per fixing / count(*)", ratio(perFixing)],
-    ["peak RSS (this process)", `${f.peakRssMb.toFixed(0)} MB`],
-  ];
-  const width = Math.max(...lines.map(([k]) => k.length));
-  return [`== ${f.engine}`, ...lines.map(([k, v]) => `  ${k.padEnd(width)}  ${v.padStart(12)}`)].join("\n");
+async function main(c: CommonArgs): Promise<void> {
+  const scratch = scratchDir("ciyuan-bench-fixing");
+  const ds = fixingDataset(c.seed, c.small ? { providers: 40, modelsPerProvider: 2 } : undefined);
+  const files = await writeFiles(ds, scratch, "fixing");
+  const expected = ds.providers.reduce((n, p) => n + p.models.length, 0) * 7 * 96;
+  const report = new Report(
+    [
+      `bench-fixing: one ${INDEX} final fixing at ${FIXING_TIME} (${DateTime.fromISO(FIXING_TIME, { zone: "Asia/Shanghai" }).toFormat("HH:mm")} Asia/Shanghai)`,
+      `data: ${ds.note}${c.small ? "  ** --small: NOT the issue's size, figures mean nothing **" : ""}`,
+      describeFile("usage file", files.usage),
+      describeFile("price file", files.prices),
+      `floor: one GROUP BY provider, model scan of W(T) in a plain table (the CSV's columns, loaded by COPY), jit off, work_mem 256MB`,
+    ].join("\n"),
+  );
+  for (const engine of c.engines) await benchEngine(engine, files, expected, scratch, report);
+  report.print();
+  if (c.strict && report.failed()) process.exitCode = 1;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { days: { type: "string", default: "365" }, "jit-off": { type: "boolean", default: false } } });
-  const days = Number.parseInt(values.days, 10);
-  if (!(days >= 1 && days <= 3650)) throw new Error(`--days: expected 1..3650, got ${values.days}`);
-  const serverUrl = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
-
-  console.log(`bench ${INDEX}: sample at ${NOW}, backfill ${backfillRange(days).from}..${backfillRange(days).to} (${days} days)`);
-  // Postgres first: RSS seldom shrinks, so after PGlite's in-process engine the client-only
-  // Postgres figure would be hidden under it.
-  if (serverUrl) {
-    process.stderr.write("postgres...\n");
-    console.log(report(await benchPostgres(serverUrl, days, values["jit-off"])));
-  }
-  process.stderr.write("pglite (in-memory)...\n");
-  console.log(report(await benchPglite(days)));
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(() => main(common));
