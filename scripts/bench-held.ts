@@ -10,7 +10,7 @@
  *   node --import tsx scripts/bench-held.ts [--runs 5] [--max-seconds 300] [--cli-fix] [--engine pglite|postgres|both] [--small] [--strict]
  *
  * The timed fixings run in this process (`computeFixing`), alternating between the two
- * databases (50, then 800) so drifting machine load skews both alike; the figure is the
+ * databases (50 then 800, 800 then 50, ...) so drifting machine load skews both alike; the figure is the
  * median of the per-pair ratios (at most --runs pairs after a warm-up pair, fewer when
  * --max-seconds of fixing per engine is spent). `ciyuan fix` on each is reported too,
  * unless the budget was spent (then only with --cli-fix).
@@ -84,14 +84,16 @@ async function benchEngine(engine: EngineName, sides: Side[], usage: WrittenFile
     // Pairs stop at --runs, or when the budget is spent.
     for (let i = 0; i <= runs; i++) {
       const pair: number[] = [];
-      for (const side of sides) {
+      // Alternating which goes first, so neither always runs right after the other.
+      for (const k of i % 2 ? [1, 0] : [0, 1]) {
+        const side = sides[k]!;
         const { ms: t, result } = await timed(() =>
           computeFixing(side.database!.db, { index: INDEX, at: FIXING_TIME, kind: "final", reason: i === 0 ? undefined : `bench run ${i}` }),
         );
         const r = result as unknown as { status?: string; value?: string | null };
         side.value = r.value ?? null;
         side.status = r.status;
-        pair.push(t);
+        pair[k] = t;
       }
       log(`${engine}: run ${i}/${runs}${i === 0 ? " (warm-up)" : ""}: ${SHORT} sheets ${ms(pair[0]!)}, ${LONG} sheets ${ms(pair[1]!)} = ${ratio(pair[1]! / pair[0]!)}`);
       if (i === 0 && budget.left() > (maxSeconds * 2) / 3) continue;
@@ -102,7 +104,7 @@ async function benchEngine(engine: EngineName, sides: Side[], usage: WrittenFile
     }
     // `ciyuan fix` on both, for information, unless that would double an over-long run.
     cliFix ||= !budget.exhausted();
-    if (warmupCounted) block.note(`fixings too slow to repeat within --max-seconds ${maxSeconds}: the first (cold) pair is the measurement`);
+    if (warmupCounted) block.note(`fixings too slow to repeat within --max-seconds ${maxSeconds}: the first (cold) pair is counted too`);
     const [short, long] = sides as [Side, Side];
     block.note(`fixing ${INDEX} at ${FIXING_TIME}: ${SHORT} sheets: status ${short.status}, value ${short.value}; ${LONG} sheets: status ${long.status}, value ${long.value}` +
       (short.value === long.value ? " (same value: yes)" : " ** values differ: the fixing depends on more than the prices in force **"));
