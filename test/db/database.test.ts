@@ -5,8 +5,14 @@ import { describeEachEngine } from "../support/engines.ts";
 
 describeEachEngine("one database layer, two engines", (ctx) => {
   it("applies the migrations and seeds CTPI, CTPI-IN and CTPI-OUT as data", async () => {
-    const defs = await rows<{ code: string }>(ctx.db, sql`select code from index_definitions order by code`);
+    const defs = await rows<{ code: string; versions: string }>(
+      ctx.db,
+      sql`select code, string_agg(version || ':' || methodology_version, ',' order by version) as versions
+          from index_definitions group by code order by code`,
+    );
     expect(defs.map((d) => d.code)).toEqual(["CTPI", "CTPI-IN", "CTPI-OUT", "GTPI", "GTPI-IN", "GTPI-OUT"]);
+    // version 1 under methodology 1.0, version 2 (everything computed from 1.1 on) under 1.1
+    expect(new Set(defs.map((d) => d.versions))).toEqual(new Set(["1:1,2:1.1"]));
   });
 
   it("returns numeric and bigint as exact decimal strings, never floats", async () => {

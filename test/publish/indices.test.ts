@@ -18,7 +18,7 @@ describeEachEngine("publish: index routes", (ctx) => {
         "fixing_time_local", "fixing_tz", "latest",
       ]);
       expect(ctpi).toMatchObject({
-        currency: "CNY", unit: "1M tokens", methodology_version: "1", fixing_time_local: "16:00", fixing_tz: "Asia/Shanghai",
+        currency: "CNY", unit: "1M tokens", methodology_version: "1.1", fixing_time_local: "16:00", fixing_tz: "Asia/Shanghai",
       });
       expect(ctpi.latest.fixing_time).toBe("2026-10-01T08:00:00Z");
       expect(ctpi.latest.status).toBe("insufficient");
