@@ -108,3 +108,12 @@ export function isoUtc(pgText: string | null): string | null {
   if (pgText === null) return null;
   return pgText.replace(" ", "T").replace(/\+00(:00)?$/, "Z");
 }
+
+/** The SQLSTATE of a database error, on either engine: drizzle wraps the driver's error in `cause`. */
+export function sqlState(err: unknown): string | undefined {
+  for (let e: unknown = err; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@
  * sees the stored fixing.
  */
 import { sql, type SQL } from "drizzle-orm";
-import type { Db } from "../db/index.ts";
+import { sqlState, type Db } from "../db/index.ts";
 
 const RETRYABLE = new Set(["23505", "40001"]);
 const ATTEMPTS = 5;
@@ -33,12 +33,4 @@ export async function inSnapshot<T>(db: Db, lockKey: SQL, work: (tx: Db) => Prom
       if (attempt >= ATTEMPTS || !RETRYABLE.has(sqlState(err) ?? "")) throw err;
     }
   }
-}
-
-function sqlState(err: unknown): string | undefined {
-  for (let e: unknown = err; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
 }

@@ -5,7 +5,7 @@
  * different numbers add version + 1, which names the version it supersedes.
  */
 import { sql } from "drizzle-orm";
-import { rows, type Db } from "../db/index.ts";
+import { rows, sqlState, type Db } from "../db/index.ts";
 import { openBatch } from "./batches.ts";
 
 export const USAGE_STAGING = "pg_temp.usage_staging";
@@ -81,7 +81,7 @@ export async function mergeUsage(tx: Db, payloadId: string, staged: StagedCheck)
         return { keys: stored, stored };
       });
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
+      if (sqlState(err) !== "23505") throw err; // a key repeated in the file: the careful path
     }
   }
   return mergeCarefully(tx, payloadId, staged);
@@ -165,11 +165,4 @@ async function mergeCarefully(tx: Db, payloadId: string, staged: StagedCheck): P
 function affected(result: unknown): number {
   const r = result as { rowCount?: number | null; affectedRows?: number };
   return Number(r.rowCount ?? r.affectedRows ?? 0);
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  for (let e = err; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === "23505") return true;
-  }
-  return false;
 }
