@@ -9,5 +9,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     globalSetup: ["test/support/global-setup.ts"],
+    // Vitest's default is one worker per core less one: a single worker on a 2-core machine.
+    // Most of a test's time is spent waiting on a database server, a PGlite child process
+    // or a browser, so three files at a time keep both cores busy. CIYUAN_TEST_WORKERS
+    // overrides it.
+    maxWorkers: Number(process.env.CIYUAN_TEST_WORKERS ?? 3),
   },
 });

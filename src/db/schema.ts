@@ -212,10 +212,9 @@ export const usageRecords = pgTable(
     cachedInputTokens: tokens("cached_input_tokens"),
     outputTokens: tokens("output_tokens").notNull(),
     // No foreign keys on this table: a usage file is millions of rows, and a per-row key
-    // check costs more than the COPY itself. The batch (input_batches) names the payload.
+    // check costs more than the COPY itself. The importer writes the batch it just opened,
+    // and the batch (input_batches) names the payload.
     payloadId: ref("payload_id"),
-    // No foreign key here: a usage file is millions of rows, and a per-row key check would
-    // cost more than the COPY itself; the importer writes the batch it just opened.
     batchId: ref("batch_id").notNull(),
     // The record this one corrects (the key's previous version): from this record's batch
     // on, that one no longer counts. Corrections are rare, so a fixing excludes them with a
@@ -225,8 +224,16 @@ export const usageRecords = pgTable(
   },
   (t) => [
     index("usage_records_supersedes").on(t.supersedes, t.batchId).where(sql`${t.supersedes} is not null`),
-    uniqueIndex("usage_records_key_version").on(t.provider, t.model, t.periodStart, t.periodEnd, t.version),
-    index("usage_records_period_end").on(t.periodEnd),
+    // One index serves both the key and every read (all of them by a period_end range).
+    // period_end leads because files arrive in time order, so inserts land at the right
+    // edge of the tree; text compares bytewise (C), which a key needs and strcoll is slow at.
+    uniqueIndex("usage_records_key").on(
+      t.periodEnd,
+      sql`${t.provider} collate "C"`,
+      sql`${t.model} collate "C"`,
+      t.periodStart,
+      t.version,
+    ),
     check(
       "usage_records_valid",
       sql`${t.inputTokens} >= 0 and ${t.outputTokens} >= 0 and coalesce(${t.cachedInputTokens}, 0) >= 0

@@ -72,7 +72,7 @@ export async function mergeUsage(tx: Db, payloadId: string, staged: StagedCheck)
   if (!known!.any) {
     // The common case: no key of the file is stored yet (none with a period_end in its
     // range), so every record is version 1 and one INSERT ... SELECT stores them. A key
-    // repeated within the file then collides on usage_records_key_version, and the careful
+    // repeated within the file then collides on usage_records_key, and the careful
     // path below sorts it out.
     try {
       return await tx.transaction(async (sp) => {
