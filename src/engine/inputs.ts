@@ -12,13 +12,25 @@ export type At = { at: string; watermark: string };
 const T = (a: At) => sql`${a.at}::timestamptz`;
 const W = (a: At) => sql`${a.watermark}::bigint`;
 
-/** `sheets`: each provider's latest sheet with as_of <= T: its complete list at T. */
+/**
+ * `sheets`: each provider's latest sheet with as_of <= T: its complete list at T. A provider
+ * keeps every sheet it ever had (a registry stores one per change), so this is an index
+ * probe per provider, not a scan of the history: the providers are walked through the
+ * (provider, as_of) index one distinct value at a time, and each takes its latest sheet.
+ */
 export function sheetsInForce(a: At): SQL {
   return sql`sheets AS (
-    SELECT DISTINCT ON (provider) id AS sheet_id, provider, country, as_of, content_sha256
-    FROM price_sheets
-    WHERE as_of <= ${T(a)} AND batch_id <= ${W(a)}
-    ORDER BY provider, as_of DESC, id DESC)`;
+    WITH RECURSIVE providers(provider) AS (
+      SELECT min(provider) FROM price_sheets
+      UNION ALL
+      SELECT (SELECT min(p.provider) FROM price_sheets p WHERE p.provider > providers.provider)
+      FROM providers WHERE providers.provider IS NOT NULL)
+    SELECT s.id AS sheet_id, s.provider, s.country, s.as_of, s.content_sha256
+    FROM providers
+    CROSS JOIN LATERAL (
+      SELECT id, provider, country, as_of, content_sha256 FROM price_sheets
+      WHERE provider = providers.provider AND as_of <= ${T(a)} AND batch_id <= ${W(a)}
+      ORDER BY as_of DESC, id DESC LIMIT 1) s)`;
 }
 
 /** `fx`: the latest rate per currency with as_of <= T, CNY per unit; CNY itself is 1. */

@@ -43,7 +43,9 @@ export function basketStats(def: IndexDefinition): SQL {
     FROM weights, agg
     WINDOW w AS (ORDER BY div(cost * power(10::numeric, 2 * (agg.cost_scale + agg.volume_digits)), volume)
                  RANGE UNBOUNDED PRECEDING)),
-  basket AS (
+  -- MATERIALIZED: referenced once, it would be inlined into the final join, and the sum
+  -- over the capped terms (a subquery reading agg) evaluated again for every output row.
+  basket AS MATERIALIZED (
     SELECT agg.n::int AS n, agg.providers::int AS providers,
            CASE WHEN agg.n > 0 THEN ${roundRatio(
              sql`(1 - ${c} * agg.k) * agg.p * agg.cost_u

@@ -6,6 +6,7 @@
  * one, and nothing is kept.
  */
 import { pipeline } from "node:stream";
+import { sql } from "drizzle-orm";
 import type { Readable } from "node:stream";
 import { InputError } from "../errors.ts";
 import type { Db } from "../db/index.ts";
@@ -16,6 +17,9 @@ import { checkStaged, createUsageStaging, dropUsageStaging, mergeUsage, type Sta
 import { copyUsageRows } from "./usage-copy.ts";
 import { UsageCsvScanner } from "./usage-scan.ts";
 import { usageCopyLine, validateUsage } from "./usage.ts";
+
+/** Records stored by one import from which the table's statistics are refreshed. */
+const ANALYZE_AFTER = 50_000;
 
 export type ImportUsageInput = { location: string; stream: NodeJS.ReadableStream; format?: "csv" | "json"; source?: string };
 
@@ -52,6 +56,11 @@ export async function importUsage(db: Db, input: ImportUsageInput): Promise<Impo
       const earlier = format === "csv" ? `line ${first.line}` : first.path;
       throw new InputError(location, at.line, at.path || "record", `same provider, model and period as ${earlier} but different token counts`);
     }
+    // A big file changes what the planner should expect of a usage window; autovacuum
+    // would see that only later, and a fixing right after the import would be planned on
+    // the old statistics (a sort where a hash belongs). Analyzed in this transaction, the
+    // new statistics count its own rows and commit with them.
+    if (merged.stored >= ANALYZE_AFTER) await tx.execute(sql`analyze usage_records`);
     return { location, stored: merged.stored, unchanged: merged.keys - merged.stored, rejected: [] };
   });
 }
