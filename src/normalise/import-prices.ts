@@ -8,7 +8,7 @@ import { readInputFile, type ImportOutcome } from "./outcome.ts";
 import { lockInputs, recordPayload, sha256Hex } from "./payload.ts";
 import { quarantineSheet } from "./quarantine.ts";
 import { rejectionMessage, validateSheet, type SheetVerdict } from "./sheet.ts";
-import { storeSheet } from "./store-sheet.ts";
+import { durableBarrier, storeSheet } from "./store-sheet.ts";
 
 export type ImportPricesInput = { location: string; text: string; source?: string; knownCountries?: Record<string, string> };
 
@@ -36,11 +36,13 @@ export async function importPrices(db: Db, input: ImportPricesInput): Promise<Im
   // Oldest first, so a sheet without a country can take it from an earlier one in the same file.
   const accepted = verdicts.filter((v) => v.ok).sort((a, b) => Date.parse(a.sheet.asOf) - Date.parse(b.sheet.asOf));
   for (const v of accepted) {
-    const result = await storeSheet(db, v.sheet, v.origin, { payloadId, knownCountries: input.knownCountries });
+    const result = await storeSheet(db, v.sheet, v.origin, { payloadId, knownCountries: input.knownCountries, deferFlush: true });
     if (result.status === "stored") outcome.stored++;
     else if (result.status === "unchanged") outcome.unchanged++;
     else await reject({ ok: false, origin: v.origin, field: result.field, reason: result.reason });
   }
+  // The file's sheets are durable before its outcome is reported.
+  if (outcome.stored > 0) await durableBarrier(db);
   return outcome;
 }
 

@@ -15,10 +15,21 @@ export type StoreSheetResult =
   | { status: "unchanged" }
   | { status: "rejected"; field: string; reason: string };
 
-export type StoreSheetOptions = { payloadId: string | null; knownCountries?: Record<string, string> | undefined };
+export type StoreSheetOptions = {
+  payloadId: string | null;
+  knownCountries?: Record<string, string> | undefined;
+  /**
+   * Part of a file whose importer ends with durableBarrier(): this sheet's commit need not
+   * wait for its own WAL flush (a flush per sheet made a file of thousands of sheets wait
+   * on the disk thousands of times). A crash before the barrier may lose such commits
+   * whole, never half, and the importer has not reported success yet.
+   */
+  deferFlush?: boolean;
+};
 
 export async function storeSheet(db: Db, sheet: Sheet, origin: SheetOrigin, opts: StoreSheetOptions): Promise<StoreSheetResult> {
   return db.transaction(async (tx) => {
+    if (opts.deferFlush) await tx.execute(sql`set local synchronous_commit = off`);
     await lockInputs(tx, "prices");
     const country = await resolveCountry(tx, sheet, opts.knownCountries);
     if (!country) {
@@ -63,4 +74,15 @@ async function resolveCountry(db: Db, sheet: Sheet, known: Record<string, string
   if (earlier) return { code: earlier.country, source: "provider_history" };
   const configured = known?.[sheet.provider];
   return configured ? { code: configured, source: "source_config" } : null;
+}
+
+/**
+ * Waits until every commit made so far is on disk: a transaction with an id commits
+ * synchronously, and its WAL flush covers every earlier commit record.
+ */
+export async function durableBarrier(db: Db): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`set local synchronous_commit = on`);
+    await tx.execute(sql`select txid_current()`);
+  });
 }
