@@ -11,6 +11,9 @@ export const ErrorCodes = [
   "unknown_index",
   "conflict",
   "immutable",
+  // A fixing time the calendar does not have (rulebook [1.1] "Calendar"), or one not yet passed.
+  "off_calendar",
+  "future_fixing",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

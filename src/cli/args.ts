@@ -1,14 +1,27 @@
 import { InvalidArgumentError } from "commander";
 import { DateTime } from "luxon";
+import { parseOffsetInstant } from "../instant.ts";
 
-/** `--at ISO`: an instant with an offset or Z; a bare date means 00:00 UTC that day. */
+/** `--at ISO` of a moment: an instant with its offset (or Z); a date alone is 00:00 UTC that day. */
 export function parseInstant(value: string): string {
-  const dt = DateTime.fromISO(value, { setZone: true, zone: "utc" });
-  if (!dt.isValid || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new InvalidArgumentError(`not an ISO 8601 time: ${JSON.stringify(value)}`);
-  }
-  return dt.toUTC().toISO({ suppressMilliseconds: true })!;
+  if (isCalendarDate(value)) return `${value}T00:00:00Z`;
+  const r = parseOffsetInstant(value);
+  if (!r.ok) throw new InvalidArgumentError(`${r.reason}: ${JSON.stringify(value)}`);
+  return r.utc;
 }
+
+/**
+ * `--at` of a fixing: an instant with its offset (or Z), or a date alone, which stands for
+ * that day's final fixing time of the index (resolved against its definition later).
+ */
+export function parseFixingTime(value: string): string {
+  if (isCalendarDate(value)) return value;
+  const r = parseOffsetInstant(value);
+  if (!r.ok) throw new InvalidArgumentError(`${r.reason}: ${JSON.stringify(value)} (give e.g. 2026-11-30T08:00:00Z, or the date alone)`);
+  return r.utc;
+}
+
+const isCalendarDate = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromFormat(value, "yyyy-MM-dd", { zone: "utc" }).isValid;
 
 /** `--from DATE`: a calendar date YYYY-MM-DD. */
 export function parseDate(value: string): string {

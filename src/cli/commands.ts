@@ -6,7 +6,7 @@
  * types only (test/cli/startup.test.ts checks it).
  */
 import type { Command } from "commander";
-import { parseDate, parseIndexCode, parseInstant, parsePort, parseReason, parseRevision } from "./args.ts";
+import { parseDate, parseFixingTime, parseIndexCode, parseInstant, parsePort, parseReason, parseRevision } from "./args.ts";
 import type { ImportKind } from "./import.ts";
 
 const IMPORT_KINDS: { name: ImportKind; description: string }[] = [
@@ -34,7 +34,7 @@ export function registerCommands(program: Command): void {
     .command("fix")
     .description("compute a final fixing at that moment (a new revision if one exists) and print it as JSON")
     .requiredOption("--index <code>", "index code, e.g. CTPI", parseIndexCode)
-    .requiredOption("--at <iso>", "fixing time, ISO 8601 with offset", parseInstant)
+    .requiredOption("--at <iso>", "fixing time, ISO 8601 with offset, or the date alone for its final", parseFixingTime)
     .option("--reason <text>", "why, when this recomputes an existing fixing")
     .action(async (opts: { index: string; at: string; reason?: string }) => (await import("./fix.ts")).fix(opts));
 
@@ -50,7 +50,7 @@ export function registerCommands(program: Command): void {
     .command("show")
     .description("print the latest final fixing (or the one at --at) as JSON")
     .requiredOption("--index <code>", "index code, e.g. CTPI", parseIndexCode)
-    .option("--at <iso>", "fixing time, ISO 8601 with offset", parseInstant)
+    .option("--at <iso>", "fixing time, ISO 8601 with offset, or the date alone for its final", parseFixingTime)
     .option("--indicative", "the indicative fixing rather than the final one")
     .action(async (opts: { index: string; at?: string; indicative?: boolean }) => (await import("./show.ts")).show(opts));
 
@@ -60,7 +60,7 @@ export function registerCommands(program: Command): void {
       "recompute a stored final fixing from the inputs recorded for it; exit 0 only when its inputs hash, numbers and signature all match",
     )
     .requiredOption("--index <code>", "index code, e.g. CTPI", parseIndexCode)
-    .requiredOption("--at <iso>", "fixing time, ISO 8601 with offset", parseInstant)
+    .requiredOption("--at <iso>", "fixing time, ISO 8601 with offset, or the date alone for its final", parseFixingTime)
     .option("--revision <n>", "that revision (default: the latest)", parseRevision)
     .action(async (opts: { index: string; at: string; revision?: number }) => (await import("./verify.ts")).verify(opts));
 
@@ -100,7 +100,7 @@ export function registerCommands(program: Command): void {
     .command("restate")
     .description("recompute a published final fixing as revision n+1 with a reason, and print it as JSON")
     .requiredOption("--index <code>", "index code, e.g. CTPI", parseIndexCode)
-    .requiredOption("--at <iso>", "fixing time of the published final fixing, ISO 8601 with offset", parseInstant)
+    .requiredOption("--at <iso>", "fixing time of the published final fixing, ISO 8601 with offset, or the date alone for its final", parseFixingTime)
     .requiredOption("--reason <text>", "why it is restated (late data, corrected input, operator action)", parseReason)
     .action(async (opts: { index: string; at: string; reason: string }) => (await import("./restate.ts")).restate(opts));
 }

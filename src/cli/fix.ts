@@ -1,4 +1,4 @@
-import { computeFixing } from "../engine/index.ts";
+import { computeFixing, resolveFixingTime } from "../engine/index.ts";
 import { loadSigner } from "../signing/index.ts";
 import { printFixing } from "./print.ts";
 import { withDatabase } from "./context.ts";
@@ -7,7 +7,8 @@ import { withDatabase } from "./context.ts";
 export async function fix(opts: { index: string; at: string; reason?: string }): Promise<void> {
   await withDatabase(async ({ db }, config) => {
     const signer = loadSigner(config);
-    const f = await computeFixing(db, { index: opts.index, at: opts.at, kind: "final", reason: opts.reason, signer });
+    const at = await resolveFixingTime(db, opts.index, opts.at);
+    const f = await computeFixing(db, { index: opts.index, at, kind: "final", reason: opts.reason, signer });
     await printFixing(db, { index: f.index, fixingTime: f.fixingTime, kind: "final", revision: f.revision });
   });
 }

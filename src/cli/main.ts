@@ -30,6 +30,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Refusals of what was asked (the command line named something wrong): exit 2. */
+const USAGE_CODES = new Set<string>(["unknown_index", "bad_request", "off_calendar", "future_fixing"]);
+
 function exitCodeFor(err: unknown): number {
   if (err instanceof ExitCode) return err.code;
   if (err instanceof CommanderError) {
@@ -39,7 +42,7 @@ function exitCodeFor(err: unknown): number {
   }
   if (err instanceof CiyuanError) {
     process.stderr.write(`ciyuan: ${err.message}\n`);
-    return err.code === "unknown_index" || err.code === "bad_request" ? EXIT.usage : EXIT.failed;
+    return USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.failed;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`ciyuan: ${message.split("\n")[0]}\n`);

@@ -1,5 +1,6 @@
 import type { Db } from "../db/index.ts";
 import type { Signer } from "../signing/index.ts";
+import { assertOnCalendar } from "./calendar.ts";
 import { definitionAt } from "./definitions.ts";
 import { computeFixingIfAbsent, type StoredFixing } from "./fixing.ts";
 import { datesBetween, finalFixingTime } from "./schedule-times.ts";
@@ -24,6 +25,9 @@ export async function backfill(
 ): Promise<{ computed: StoredFixing[]; skipped: number }> {
   const dates = datesBetween(opts.from, opts.to);
   const def = await definitionAt(db, opts.index, `${opts.to}T23:59:59Z`);
+  // The whole range is refused before anything is computed when its last final has not
+  // happened yet: a backfill never leaves a half-done range behind for a calendar reason.
+  if (dates.length > 0) assertOnCalendar(def, "final", finalFixingTime(def, dates.at(-1)!));
   const computed: StoredFixing[] = [];
   let skipped = 0;
   for (const [i, date] of dates.entries()) {

@@ -8,6 +8,7 @@ import { sql } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../db/index.ts";
 import { visibleWatermark } from "../normalise/index.ts";
 import type { Signer } from "../signing/index.ts";
+import { assertOnCalendar } from "./calendar.ts";
 import { definitionAt, type IndexDefinition } from "./definitions.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
 import { inputsSha256 } from "./inputs-hash.ts";
@@ -25,6 +26,9 @@ export type FixingRequest = {
   reason?: string | undefined;
   /** Signs the stored revision in the same transaction; unsigned without one (tests). */
   signer?: Signer | undefined;
+  /** The moment of computation, which T may not be after (default: the clock; a scheduler
+   * running on a simulated clock passes its own). */
+  now?: Date | undefined;
 };
 
 export type StoredFixing = {
@@ -60,6 +64,7 @@ async function fixingTransaction(db: Db, req: FixingRequest, onlyIfAbsent: boole
       if (existing.length > 0) return null;
     }
     const def = await definitionAt(tx, req.index, req.at);
+    assertOnCalendar(def, req.kind, req.at, req.now);
     const watermark = await visibleWatermark(tx);
     const prev = await previousOkFinal(tx, def, req.at);
     const evaluation = await evaluate(tx, def, { at: req.at, watermark, prev });

@@ -23,6 +23,7 @@ export { backfill, type BackfillProgress } from "./backfill.ts";
 export { restateFixing } from "./restate.ts";
 export { definitionAt, indexCodes, type IndexDefinition } from "./definitions.ts";
 export { finalFixingTime, datesBetween } from "./schedule-times.ts";
+export { assertOnCalendar, isFinalTime, isQuarterHour, resolveFixingTime } from "./calendar.ts";
 export { heldPrices, approvePrice } from "./held.ts";
 export { verifyFixing, type Check, type CheckName, type Verification, type VerifyRequest } from "./verify.ts";
 export { settleAfterFixing, settleMonth, type SettledFixing, type StoredSettlement } from "./settlement.ts";

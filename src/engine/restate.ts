@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
 import { CiyuanError } from "../errors.ts";
 import type { Signer } from "../signing/index.ts";
+import { assertOnCalendar } from "./calendar.ts";
 import { definitionAt } from "./definitions.ts";
 import { computeFixing, type StoredFixing } from "./fixing.ts";
 
@@ -15,7 +16,9 @@ export async function restateFixing(
   req: { index: string; at: string; reason: string; signer?: Signer | undefined },
 ): Promise<StoredFixing> {
   if (req.reason.trim() === "") throw new CiyuanError("bad_request", "a restatement needs a reason");
-  await definitionAt(db, req.index, req.at); // an unknown index is named as such
+  // An unknown index is named as such, and a time off the calendar or in the future is
+  // refused as such, even where no fixing exists.
+  assertOnCalendar(await definitionAt(db, req.index, req.at), "final", req.at);
   const published = await rows(
     db,
     sql`SELECT 1 FROM fixings WHERE index_code = ${req.index} AND kind = 'final' AND fixing_time = ${req.at}::timestamptz LIMIT 1`,

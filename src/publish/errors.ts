@@ -17,6 +17,8 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unknown_index: 404,
   conflict: 409,
   immutable: 409,
+  off_calendar: 400,
+  future_fixing: 400,
   bad_config: 500,
   internal: 500,
 };

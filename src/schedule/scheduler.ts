@@ -110,7 +110,7 @@ export class Scheduler {
 
   private async one(code: string, at: string, kind: "final" | "indicative", report: TickReport): Promise<void> {
     const reason = kind === "final" ? "scheduled" : "indicative";
-    const f = await this.compute(this.opts.db, { index: code, at, kind, reason, signer: this.opts.signer });
+    const f = await this.compute(this.opts.db, { index: code, at, kind, reason, signer: this.opts.signer, now: this.now() });
     if (f === null) {
       report.skipped++;
       return;

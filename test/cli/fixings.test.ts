@@ -31,6 +31,26 @@ for (const engine of engineNames) {
       expect(JSON.parse(f.stdout)).toMatchObject({ revision: 2, reason: "operator check", value: 4.049022 });
       const held = await runCli(["prices", "held", "--at", "2026-03-03T08:00:00Z"], env);
       expect(held.code).toBe(0);
+
+      // The calendar [1.1]: a date alone is that day's final; a time in the future, off the
+      // calendar or without its offset is refused on one line, exit 2, and nothing is stored.
+      const byDate = await runCli(["show", "--index", "CTPI", "--at", "2026-03-02"], env);
+      expect(JSON.parse(byDate.stdout)).toMatchObject({ fixing_time: "2026-03-02T08:00:00Z", revision: 1 });
+      const refused: [string, RegExp][] = [
+        ["2030-01-01T08:00:00Z", /2030-01-01T08:00:00Z is in the future/],
+        ["2026-03-03T10:07:00Z", /is not a final fixing time of CTPI: finals are at 16:00 Asia\/Shanghai/],
+        ["2026-03-03T08:00:00", /no UTC offset/],
+      ];
+      for (const [time, message] of refused) {
+        const r = await runCli(["fix", "--index", "CTPI", "--at", time], env);
+        expect({ time, code: r.code, lines: r.stderr.trim().split("\n").length }).toEqual({ time, code: 2, lines: 1 });
+        expect(r.stderr).toMatch(message);
+      }
+      const future = await runCli(["backfill", "--index", "CTPI", "--from", "2026-03-04", "--to", "2030-01-01"], env);
+      expect(future.code).toBe(2);
+      expect(future.stderr).toMatch(/2030-01-01T08:00:00Z is in the future/);
+      const after = await runCli(["show", "--index", "CTPI"], env);
+      expect(JSON.parse(after.stdout)).toMatchObject({ fixing_time: "2026-03-03T08:00:00Z", revision: 2 });
     });
 
     it("a wrong command line is one line on stderr and exit 2", async () => {

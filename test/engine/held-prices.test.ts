@@ -9,7 +9,8 @@ const k2 = (input: string) => [{ model: "k2", input, cached_input: "1", output: 
 
 async function k2Constituent(db: Db, t: string) {
   await usage(db, t);
-  const f = await computeFixing(db, { index: "CTPI-IN", at: t, kind: "final" });
+  // Computed just after T: some T here are after the real clock (an approval made now is in force from now).
+  const f = await computeFixing(db, { index: "CTPI-IN", at: t, kind: "final", now: new Date(Date.parse(t) + 60_000) });
   return (await fixingRows(db, f.id)).constituents.find((c) => c.model === "k2")!;
 }
 
@@ -49,13 +50,14 @@ describeEachEngine("Held prices: a move of more than 80 % is held at the last ac
   it("an operator approval at time A releases it for fixings at T >= A, and not before", async () => {
     const { db } = await ctx.fresh();
     const now = new Date().toISOString();
-    const start = at(now, -3);
+    const today = `${now.slice(0, 10)}T08:00:00Z`; // fixings only at final times
+    const start = at(today, -3);
     await seedBasket(db, start);
     await addSheet(db, { provider: "moonshot", as_of: at(start, 1), models: k2("40") });
     const approval = await approvePrice(db, { provider: "moonshot", model: "k2", asOf: at(start, 1) });
     expect(Date.parse(approval.approvedAt)).toBeGreaterThanOrEqual(Date.parse(now) - 1000);
     expect(Number((await k2Constituent(db, at(start, 2))).input_price)).toBe(4); // T < A
-    expect(Number((await k2Constituent(db, at(now, 1))).input_price)).toBe(40); // T >= A
+    expect(Number((await k2Constituent(db, at(today, 1))).input_price)).toBe(40); // T >= A
     await expect(approvePrice(db, { provider: "moonshot", model: "k2", asOf: at(start, 1) })).rejects.toThrow(/already approved/);
     await expect(approvePrice(db, { provider: "moonshot", model: "nope", asOf: at(start, 1) })).rejects.toThrow(/lists nope/);
   });

@@ -236,11 +236,12 @@ describeEachEngine("Settlement price: insufficient fixings count with their carr
 });
 
 describeEachEngine("Settlement price: the calendar month is taken in the index's fixing time zone (Asia/Shanghai)", (ctx) => {
+  // Under 1.1 a final is computed only at 16:00 Shanghai (08:00Z), where the UTC and local
+  // dates agree; fixings stored at other times (as 1.0 allowed) still belong to the month
+  // of their local date. Those are written straight into the table.
   it("a fixing belongs to the month of its local time: 2026-09-30T08:00Z to September, 2026-09-30T16:00Z to October", async () => {
     const { db } = await ctx.fresh();
-    await seedSheets(db);
-    await dailyUsage(db, "2026-08-31T00:00:00Z", 0);
-    await dailyUsage(db, "2026-09-29T00:00:00Z", 1);
+    const def = await definitionAt(db, "CTPI", SEP_1);
     const times = {
       lastOfAugust: "2026-08-31T15:59:59Z", // 23:59:59 on 08-31 in Shanghai
       firstOfSeptember: "2026-08-31T16:00:00Z", // 00:00 on 09-01 in Shanghai
@@ -248,37 +249,40 @@ describeEachEngine("Settlement price: the calendar month is taken in the index's
       lateSeptember: "2026-09-30T15:59:59.5Z", // 23:59:59.5 on 09-30
       firstOfOctober: "2026-09-30T16:00:00Z", // 00:00 on 10-01 in Shanghai
     };
-    const fixings: Record<string, StoredFixing> = {};
-    const prices: [string, string][] = [["4", "16"], ["4.1", "16.5"], ["3.9", "15.5"], ["4.3", "17"], ["4.4", "17.2"]];
-    for (const [i, [name, t]] of Object.entries(times).entries()) {
-      // a new moonshot price just before each fixing, so each value differs
-      await moonshot(db, new Date(Date.parse(t) - 1000).toISOString(), prices[i]![0], prices[i]![1]);
-      fixings[name] = await final(db, t);
+    const values: Record<string, string> = {
+      lastOfAugust: "4.000000",
+      firstOfSeptember: "4.100000",
+      septemberFixing: "3.900000",
+      lateSeptember: "4.300000",
+      firstOfOctober: "4.400000",
+    };
+    for (const [name, t] of Object.entries(times)) {
+      await insertFixing(db, { index: "CTPI", fixingTime: t, value: values[name]!, level: "1000", computedAt: t });
     }
-    expect(new Set(Object.values(fixings).map((f) => f.value)).size).toBe(5);
+    for (const month of ["2026-08", "2026-09", "2026-10"]) await db.transaction((tx) => settleMonth(tx, def, { month, reason: "test" }));
 
     const august = await latest(db, "2026-08");
     expect(august.fixings).toEqual([{ fixingTime: times.lastOfAugust, revision: 1 }]);
-    expect(august.provisional).toBe(true); // 2026-08-31T08:00Z was never computed
+    expect(august.provisional).toBe(true); // 2026-08-31T08:00Z is not there
 
     const september = await latest(db, "2026-09");
     expect(september.fixings.map((f) => f.fixingTime)).toEqual([times.firstOfSeptember, times.septemberFixing, times.lateSeptember]);
-    expect(september.value).toBe(
-      expectedMean([fixings.firstOfSeptember!.value, fixings.septemberFixing!.value, fixings.lateSeptember!.value]),
-    );
+    expect(september.value).toBe(expectedMean([values.firstOfSeptember!, values.septemberFixing!, values.lateSeptember!]));
     expect(september.provisional).toBe(false);
 
     const october = await latest(db, "2026-10");
     expect(october.fixings).toEqual([{ fixingTime: times.firstOfOctober, revision: 1 }]);
-    expect(october.value).toBe(fixings.firstOfOctober!.value);
+    expect(october.value).toBe(values.firstOfOctober);
     expect(october.provisional).toBe(true);
   });
 
   it("September stays provisional until its 09-30 16:00 Shanghai fixing, whatever came before it", async () => {
     const { db } = await ctx.fresh();
+    const def = await definitionAt(db, "CTPI", SEP_1);
     await seedSheets(db);
     await dailyUsage(db, "2026-09-29T00:00:00Z", 0);
-    await final(db, "2026-09-30T07:59:59Z");
+    await insertFixing(db, { index: "CTPI", fixingTime: "2026-09-30T07:59:59Z", value: "4.000000", level: "1000", computedAt: "2026-09-30T07:59:59Z" });
+    await db.transaction((tx) => settleMonth(tx, def, { month: "2026-09", reason: "test" }));
     expect((await latest(db, "2026-09")).provisional).toBe(true);
     await final(db, "2026-09-30T08:00:00Z");
     expect((await latest(db, "2026-09")).provisional).toBe(false);

@@ -46,14 +46,15 @@ describeEachEngine("Verify: a stored fixing recomputed from the inputs stored fo
     const t = at(new Date().toISOString().slice(0, 10) + "T08:00:00Z", 1); // after now, so an approval made now is in force at t
     await seedBasket(db, t);
     await addSheet(db, { provider: "moonshot", as_of: at(t, -2), models: [{ model: "k2", input: "40", cached_input: "1", output: "16" }] });
-    const first = await computeFixing(db, { index: "CTPI", at: t, kind: "final", ...sign });
+    const now = new Date(Date.parse(t) + 60_000); // t is after the real clock: computed just after it
+    const first = await computeFixing(db, { index: "CTPI", at: t, kind: "final", now, ...sign });
     expect((await fixingRows(db, first.id)).constituents.find((c) => c.model === "k2")!.held).toEqual(["input"]);
 
     await addSheet(db, { provider: "zhipu", as_of: at(t, -1), currency: "USD", unit: "per_token", models: [{ model: "glm", input: "0.0000009", output: "0.000003" }] });
     await addUsage(db, { provider: "deepseek", model: "chat", start: at(t, -1), end: t, input: "1", output: "1" });
     await addFx(db, "USD", "7.3", "2026-09-01T00:00:00Z");
     await approvePrice(db, { provider: "moonshot", model: "k2", asOf: at(t, -2) });
-    const second = await computeFixing(db, { index: "CTPI", at: t, kind: "final", reason: "late data", ...sign });
+    const second = await computeFixing(db, { index: "CTPI", at: t, kind: "final", reason: "late data", now, ...sign });
     expect(second.value).not.toBe(first.value);
 
     const v1 = await verifyFixing(db, { index: "CTPI", at: t, revision: 1 });

@@ -65,6 +65,8 @@ function serving(ctx: { readonly database: Database }, adminToken: string | unde
 }
 
 const RESTATE_T = `/v1/admin/indices/CTPI/fixings/${T}/restate`;
+/** A quarter hour after T: an indicative fixing time, not a final one. */
+const INDICATIVE_T = new Date(Date.parse(T) + 15 * 60_000).toISOString().replace(".000Z", "Z");
 
 describeEachEngine("Operator routes without CIYUAN_ADMIN_TOKEN are off: 404, as if absent", (ctx) => {
   const base = serving(ctx, undefined);
@@ -201,7 +203,7 @@ describeEachEngine("POST /v1/admin/indices/{code}/fixings/{fixing_time}/restate:
   beforeAll(async () => {
     await seedBasket(ctx.db, T);
     await computeFixing(ctx.db, { index: "CTPI", at: T, kind: "final", signer: testSigner });
-    await computeFixing(ctx.db, { index: "CTPI", at: at(T, 0.01), kind: "indicative", signer: testSigner });
+    await computeFixing(ctx.db, { index: "CTPI", at: INDICATIVE_T, kind: "indicative", signer: testSigner });
   });
 
   it("answers 201 with revision 2, the reason and its signature, and the fixing routes serve it", async () => {
@@ -251,16 +253,19 @@ describeEachEngine("POST /v1/admin/indices/{code}/fixings/{fixing_time}/restate:
     expect(r.json).toMatchObject({ fixing_time: T, revision: 3 });
   });
 
-  it("restates only an existing final fixing: unknown index, no fixing there, or only an indicative one is 404", async () => {
-    const cases: [string, string][] = [
-      [`/v1/admin/indices/NOPE/fixings/${T}/restate`, "unknown_index"],
-      [`/v1/admin/indices/CTPI/fixings/${at(T, 1)}/restate`, "not_found"],
-      [`/v1/admin/indices/CTPI-IN/fixings/${T}/restate`, "not_found"],
-      [`/v1/admin/indices/CTPI/fixings/${at(T, 0.01)}/restate`, "not_found"],
+  it("restates only an existing final fixing: unknown index or no fixing there is 404; a time off the calendar or in the future is 400", async () => {
+    const cases: [string, number, string][] = [
+      [`/v1/admin/indices/NOPE/fixings/${T}/restate`, 404, "unknown_index"],
+      [`/v1/admin/indices/CTPI/fixings/${at(T, 1)}/restate`, 404, "not_found"],
+      [`/v1/admin/indices/CTPI-IN/fixings/${T}/restate`, 404, "not_found"],
+      // Only an indicative fixing there: its time is not a final fixing time.
+      [`/v1/admin/indices/CTPI/fixings/${INDICATIVE_T}/restate`, 400, "off_calendar"],
+      ["/v1/admin/indices/CTPI/fixings/2026-10-01T10:07:00Z/restate", 400, "off_calendar"],
+      ["/v1/admin/indices/CTPI/fixings/2030-01-01T08:00:00Z/restate", 400, "future_fixing"],
     ];
-    for (const [path, code] of cases) {
+    for (const [path, status, code] of cases) {
       const r = await post(`${base()}${path}`, { reason: "try" }, AUTH);
-      expect(r.status, path).toBe(404);
+      expect(r.status, path).toBe(status);
       expect(r.json.error.code, path).toBe(code);
     }
     const count = await rows<{ n: number }>(ctx.db, sql`SELECT count(*)::int AS n FROM fixings WHERE kind = 'final'`);

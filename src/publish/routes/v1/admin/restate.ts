@@ -2,8 +2,7 @@
 // fixing from the inputs held now, stored as revision n+1 with the operator's reason
 // (methodology "Restatement"), signed like every fixing.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { computeFixing } from "../../../../engine/index.ts";
-import { CiyuanError } from "../../../../errors.ts";
+import { restateFixing } from "../../../../engine/index.ts";
 import type { AppDeps } from "../../../deps.ts";
 import { parseInstant } from "../../../instants.ts";
 import { fixingJson, toJson } from "../../../json.ts";
@@ -51,9 +50,9 @@ export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
     const { reason } = c.req.valid("json");
     const at = parseInstant(fixingTimeText)!;
     await requireIndex(db, code);
-    const published = await loadFixing(db, { index: code, kind: "final", fixingTime: at, details: false });
-    if (!published) throw new CiyuanError("not_found", `no final fixing of ${code} at ${fixingTimeText} to restate`);
-    const stored = await computeFixing(db, { index: code, at, kind: "final", reason, signer });
+    // The engine's restatement: the calendar (400 off_calendar / future_fixing, even where
+    // no fixing exists), then a published final to restate (404), then the recompute.
+    const stored = await restateFixing(db, { index: code, at, reason, signer });
     const view = await loadFixing(db, { index: code, kind: "final", fixingTime: at, revision: stored.revision, details: true });
     if (!view) throw new Error(`revision ${stored.revision} of ${code} at ${at} not found after storing it`);
     const location = `/v1/indices/${encodeURIComponent(code)}/fixings/${encodeURIComponent(view.fixingTime)}?revision=${view.revision}`;
