@@ -45,13 +45,6 @@ export function isInteger(plain: string): boolean {
   return /^-?\d+$/.test(plain);
 }
 
-const BIGINT_MAX = "9223372036854775807";
-
-/** A non-negative integer as plain text that fits a Postgres bigint. */
-export function fitsBigint(plainInteger: string): boolean {
-  return plainInteger.length < BIGINT_MAX.length || (plainInteger.length === BIGINT_MAX.length && plainInteger <= BIGINT_MAX);
-}
-
 function scaled(plain: string): { units: bigint; scale: number } {
   const [whole, fraction = ""] = plain.split(".");
   return { units: BigInt(whole + fraction), scale: fraction.length };
@@ -93,4 +86,10 @@ export function withinMove(next: string, accepted: string): boolean {
 export function sameDecimal(a: string, b: string): boolean {
   const [x, y] = aligned(a, b);
   return x === y;
+}
+
+/** a <= b for two non-negative plain decimals, exact. */
+export function notAbove(a: string, b: string): boolean {
+  const [x, y] = aligned(a, b);
+  return x <= y;
 }

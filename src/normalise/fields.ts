@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { isLosslessNumber } from "lossless-json";
-import { PLAIN_DECIMAL, PLAIN_INTEGER, fitsBigint, isInteger, isPositive, plainDecimal } from "./decimal.ts";
+import { PLAIN_DECIMAL, PLAIN_INTEGER, isInteger, isPositive, notAbove, plainDecimal } from "./decimal.ts";
 import { parseOffsetInstant } from "./instant.ts";
 import { UNITS, isActiveCurrency, isKnownCurrency } from "./currencies.ts";
 
@@ -52,9 +52,22 @@ export const country = z.string({ error: missingOr("not a string") }).regex(/^[A
 /** Why a plain decimal is not acceptable, or null when it is. */
 type Check = (plain: string) => string | null;
 
+// Bounds no real input comes near (operations-and-users.md): a number beyond them is a
+// malformed file, not a market move, and never reaches a fixing.
+/** A listed price: at most 10^9 per its unit (per token, per 1K or per 1M tokens). */
+export const MAX_PRICE = "1000000000";
+/** An FX rate (CNY per unit, or units per EUR): within 10^-6 .. 10^6. */
+export const MIN_RATE = "0.000001";
+export const MAX_RATE = "1000000";
+/** Tokens in one record: fewer than 10^18 (a bigint holds 9.2 x 10^18; sums stay numeric). */
+const MAX_TOKENS = "999999999999999999";
+
 const positive: Check = (plain) => (isPositive(plain) ? null : NOT_POSITIVE);
+const price: Check = (plain) => positive(plain) ?? (notAbove(plain, MAX_PRICE) ? null : "above 10^9 per its unit: not a real price");
+const rate: Check = (plain) =>
+  positive(plain) ?? (notAbove(MIN_RATE, plain) && notAbove(plain, MAX_RATE) ? null : "outside 10^-6 .. 10^6: not a real exchange rate");
 const count: Check = (plain) =>
-  !isInteger(plain) || plain.startsWith("-") ? NOT_COUNT : fitsBigint(plain) ? null : "too large for a 64-bit integer";
+  !isInteger(plain) || plain.startsWith("-") ? NOT_COUNT : notAbove(plain, MAX_TOKENS) ? null : "10^18 tokens or more in one record";
 
 /** A number read as plain decimal text by `read` (null: not a number) that passes `check`. */
 const numberField = (read: (v: unknown) => string | null, check: Check, reason: string) =>
@@ -71,21 +84,26 @@ const fromJson = (v: unknown) => (isLosslessNumber(v) ? plainDecimal(v.value) : 
 /** CSV: a cell written as `pattern` allows. */
 const fromCell = (pattern: RegExp) => (v: unknown) => (typeof v === "string" && pattern.test(v) ? plainDecimal(v) : null);
 
-/** A price in JSON: a JSON number > 0 (exact text). */
+/** A number > 0 in JSON (exact text): a tier's multiplier. */
 export const jsonPositive = numberField(fromJson, positive, NOT_POSITIVE);
-/** A price in CSV: a plain decimal > 0. */
-export const csvPositive = numberField(fromCell(PLAIN_DECIMAL), positive, NOT_POSITIVE);
+/** A price in JSON: a JSON number > 0 and at most 10^9 (exact text). */
+export const jsonPriceValue = numberField(fromJson, price, NOT_POSITIVE);
+/** A price in CSV: a plain decimal > 0 and at most 10^9. */
+export const csvPriceValue = numberField(fromCell(PLAIN_DECIMAL), price, NOT_POSITIVE);
+/** An FX rate in JSON / CSV: > 0, within 10^-6 .. 10^6. */
+export const jsonRate = numberField(fromJson, rate, NOT_POSITIVE);
+export const csvRate = numberField(fromCell(PLAIN_DECIMAL), rate, NOT_POSITIVE);
 /** A token count in JSON: a non-negative integer JSON number that fits bigint. */
 export const jsonCount = numberField(fromJson, count, NOT_COUNT);
 /** A token count in CSV: digits only, fitting bigint. */
 export const csvCount = numberField(fromCell(PLAIN_INTEGER), count, NOT_COUNT);
 
 /** A price that may be absent or null ("not listed"). */
-export const jsonPrice = jsonPositive.nullish().transform((v) => v ?? null);
+export const jsonPrice = jsonPriceValue.nullish().transform((v) => v ?? null);
 /** A CSV cell that may be empty (null); otherwise it must pass `schema`. */
 export const emptyOr = <T>(schema: z.ZodType<T, unknown>) => z.preprocess((v) => (v === "" ? null : v), schema.nullable());
 /** A CSV price cell; empty means not listed. */
-export const csvPrice = emptyOr(csvPositive);
+export const csvPrice = emptyOr(csvPriceValue);
 
 /** `models[1].input` from a zod path. */
 export function fieldPath(path: readonly PropertyKey[], prefix = ""): string {

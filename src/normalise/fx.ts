@@ -7,7 +7,7 @@ import { z } from "zod";
 import { InputError } from "../errors.ts";
 import type { EcbDay, RecordUnit } from "../sources/index.ts";
 import { divideDecimals } from "./decimal.ts";
-import { csvPositive, firstIssue, instant, jsonPositive, rateCurrency } from "./fields.ts";
+import { csvRate as csvRateValue, firstIssue, instant, jsonRate as jsonRateValue, rateCurrency } from "./fields.ts";
 import { ecbPublicationTime } from "./instant.ts";
 
 /** Digits kept after the point in an ECB cross rate (rounded half-even). */
@@ -17,9 +17,9 @@ export type FxRate = { seq: number; line: number | undefined; path: string; curr
 
 const currency = rateCurrency.refine((code) => code !== "CNY", "CNY is the index currency (always 1), not a rate");
 
-const csvRate = z.object({ currency, cny_per_unit: csvPositive, as_of: instant });
-const jsonRate = z.object({ currency, cny_per_unit: jsonPositive, as_of: instant });
-const ecbRate = z.object({ currency: rateCurrency, rate: csvPositive });
+const csvRate = z.object({ currency, cny_per_unit: csvRateValue, as_of: instant });
+const jsonRate = z.object({ currency, cny_per_unit: jsonRateValue, as_of: instant });
+const ecbRate = z.object({ currency: rateCurrency, rate: csvRateValue });
 
 export function validateFx(location: string, units: RecordUnit[], format: "csv" | "json"): FxRate[] {
   const schema = format === "csv" ? csvRate : jsonRate;

@@ -15,6 +15,7 @@ import {
   jsonCount,
   jsonPositive,
   jsonPrice,
+  jsonPriceValue,
   name,
   priceCurrency,
   unit,
@@ -61,9 +62,9 @@ const clock = z.string({ error: "not HH:MM" }).regex(/^(?:[01]\d|2[0-3]):[0-5]\d
 
 const tier = jsonObject({
   min_input_tokens: jsonCount.transform(asNumber),
-  input: jsonPositive.transform(asNumber).optional(),
-  cached_input: jsonPositive.transform(asNumber).optional(),
-  output: jsonPositive.transform(asNumber).optional(),
+  input: jsonPriceValue.transform(asNumber).optional(),
+  cached_input: jsonPriceValue.transform(asNumber).optional(),
+  output: jsonPriceValue.transform(asNumber).optional(),
 });
 
 const offPeak = jsonObject({

@@ -285,11 +285,11 @@ describeEachEngine("price sheet gates", (ctx) => {
   describe("prices are kept as exact decimals", () => {
     it("keeps 0.0000002 and 1e-7 exactly, and stores the sheet's raw text and hashes", async () => {
       const text = sheetText({ provider: "exact", currency: "USD", unit: "per_token" },
-        `[{"model": "m1", "input": 1e-7, "cached_input": 0.0000002, "output": 12345678901234567890.123456789}]`);
+        `[{"model": "m1", "input": 1e-7, "cached_input": 0.0000002, "output": 123456789.123456789012345}]`);
       expect(await importPrices(ctx.db, { location: "exact.json", text })).toMatchObject({ stored: 1 });
       const [m] = await rows<Record<string, string>>(ctx.db, sql`select m.input, m.cached_input, m.output, s.raw, s.raw_sha256, s.content_sha256, s.as_of
         from sheet_models m join price_sheets s on s.id = m.sheet_id where s.provider = 'exact'`);
-      expect(m).toMatchObject({ input: "0.0000001", cached_input: "0.0000002", output: "12345678901234567890.123456789", raw: text });
+      expect(m).toMatchObject({ input: "0.0000001", cached_input: "0.0000002", output: "123456789.123456789012345", raw: text });
       expect(m!.raw_sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(m!.content_sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(m!.as_of).toBe("2026-09-28 16:00:00+00");

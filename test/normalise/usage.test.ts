@@ -55,8 +55,9 @@ describeEachEngine("usage gates", (ctx) => {
     it("an empty input_tokens is rejected (only cached_input_tokens may be empty)", async () => {
       await expectFileRejected(ctx.db, "blank.csv", csv(`new,m1,${P1},,0,1`), "blank.csv:2: input_tokens: not a non-negative integer");
     });
-    it("a count too large for bigint is rejected", async () => {
-      await expectFileRejected(ctx.db, "big.csv", csv(`new,m1,${P1},9223372036854775808,0,1`), "big.csv:2: input_tokens: too large for a 64-bit integer");
+    it("a count of 10^18 or more in one record is rejected (issue 11's bound), as is one too large for bigint", async () => {
+      await expectFileRejected(ctx.db, "big.csv", csv(`new,m1,${P1},1000000000000000000,0,1`), "big.csv:2: input_tokens: 10^18 tokens or more in one record");
+      await expectFileRejected(ctx.db, "big.csv", csv(`new,m1,${P1},9223372036854775808,0,1`), "big.csv:2: input_tokens: 10^18 tokens or more in one record");
     });
     it("in JSON, a non-integer count is rejected with its path", async () => {
       const text = `{"schema": "ciyuan.usage/1", "records": [
@@ -153,10 +154,10 @@ describeEachEngine("usage gates", (ctx) => {
   });
 
   describe("tokens may exceed 2^53: stored as bigint, exactly", () => {
-    it("stores 9007199254740993 and 9223372036854775807 exactly", async () => {
-      expect(await importCsv(ctx.db, "huge.csv", csv(`huge,m1,${P1},9223372036854775807,9007199254740993,9007199254740993`))).toMatchObject({ stored: 1 });
+    it("stores 9007199254740993 and 999999999999999999 (the largest count allowed) exactly", async () => {
+      expect(await importCsv(ctx.db, "huge.csv", csv(`huge,m1,${P1},999999999999999999,9007199254740993,9007199254740993`))).toMatchObject({ stored: 1 });
       const [r] = await rows(ctx.db, sql`select input_tokens, cached_input_tokens, output_tokens from usage_records where provider = 'huge'`);
-      expect(r).toEqual({ input_tokens: "9223372036854775807", cached_input_tokens: "9007199254740993", output_tokens: "9007199254740993" });
+      expect(r).toEqual({ input_tokens: "999999999999999999", cached_input_tokens: "9007199254740993", output_tokens: "9007199254740993" });
     });
     it("reads exact big integers from JSON too", async () => {
       const text = `{"schema": "ciyuan.usage/1", "records": [{"provider": "hugej", "model": "m1", "period_start": "2026-09-01T00:00:00Z",
