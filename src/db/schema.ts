@@ -266,6 +266,9 @@ export const indexDefinitions = pgTable(
     usageWindow: text("usage_window").notNull(), // a Postgres interval, e.g. '7 days'
     baseLevel: numeric("base_level", { mode: "string" }).notNull(),
     methodologyVersion: text("methodology_version").notNull(),
+    // [1.1] Late data: at each final fixing time the finals of this many previous days are
+    // recomputed (a new revision only where a published number changes).
+    lateDataDays: integer("late_data_days").notNull().default(3),
     validFrom: ts("valid_from").notNull(),
     createdAt: ts("created_at").notNull().default(sql`clock_timestamp()`),
   },

@@ -18,12 +18,13 @@ export type IndexDefinition = {
   usageWindow: string;
   baseLevel: string;
   methodologyVersion: string;
+  lateDataDays: number;
 };
 
 const COLUMNS = sql`code, version, currency, universe_country as "universeCountry", weighting, cap::text as cap,
   min_constituents as "minConstituents", min_providers as "minProviders",
   fixing_local_time as "fixingLocalTime", fixing_tz as "fixingTz", usage_window as "usageWindow",
-  base_level::text as "baseLevel", methodology_version as "methodologyVersion"`;
+  base_level::text as "baseLevel", methodology_version as "methodologyVersion", late_data_days as "lateDataDays"`;
 
 /** The definition of an index in force at T: its latest version valid from T or earlier. */
 export async function definitionAt(db: Db, code: string, at: string): Promise<IndexDefinition> {

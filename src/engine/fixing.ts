@@ -5,16 +5,18 @@
  * kind and fixing_time adds revision n+1 with its reason.
  */
 import { sql } from "drizzle-orm";
+import { DateTime } from "luxon";
 import { isoUtc, rows, type Db } from "../db/index.ts";
 import { visibleWatermark } from "../normalise/index.ts";
 import type { Signer } from "../signing/index.ts";
 import { assertOnCalendar } from "./calendar.ts";
 import { definitionAt, type IndexDefinition } from "./definitions.ts";
+import { evaluationDifferences } from "./differences.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
 import { inputsSha256 } from "./inputs-hash.ts";
 import { previousOkFinal } from "./level.ts";
 import { signFixing } from "./seal.ts";
-import { settleAfterFixing } from "./settlement.ts";
+import { settleAfterFixing, settleMonth } from "./settlement.ts";
 import { inSnapshot } from "./snapshot.ts";
 
 export type FixingKind = "final" | "indicative";
@@ -29,6 +31,12 @@ export type FixingRequest = {
   /** The moment of computation, which T may not be after (default: the clock; a scheduler
    * running on a simulated clock passes its own). */
   now?: Date | undefined;
+  /** A final restates its month's settlement right after it commits (default); a backfill
+   * settles each month once, after all its days (one settlement revision, not thirty). */
+  settle?: boolean | undefined;
+  /** A new revision of a final recomputes the finals chained from it (default); the
+   * cascade's own recomputes pass false, since it walks them in order itself. */
+  cascade?: boolean | undefined;
 };
 
 export type StoredFixing = {
@@ -42,10 +50,16 @@ export type StoredFixing = {
   level: string | null;
   inputsSha256: string;
   inputsWatermark: string;
+  /** Later finals given a new revision by the restatement cascade this revision started. */
+  chained?: StoredFixing[];
 };
 
+/** When a recompute stores: always (a new revision), only as the first revision, or only
+ * when a published number would differ from the latest revision. */
+type StoreWhen = "always" | "absent" | "changed";
+
 export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredFixing> {
-  return (await fixingTransaction(db, req, false))!;
+  return (await fixingTransaction(db, req, "always"))!;
 }
 
 /**
@@ -53,30 +67,85 @@ export async function computeFixing(db: Db, req: FixingRequest): Promise<StoredF
  * already exists (a second caller waits for the first and then sees its fixing).
  */
 export async function computeFixingIfAbsent(db: Db, req: FixingRequest): Promise<StoredFixing | null> {
-  return fixingTransaction(db, req, true);
+  return fixingTransaction(db, req, "absent");
 }
 
-async function fixingTransaction(db: Db, req: FixingRequest, onlyIfAbsent: boolean): Promise<StoredFixing | null> {
+/**
+ * A new revision of an existing fixing only where its status, a published number, a
+ * constituent's weight or price, or an exclusion would change; null otherwise (and when
+ * there is no fixing at T to recompute).
+ */
+export async function computeFixingIfChanged(db: Db, req: FixingRequest): Promise<StoredFixing | null> {
+  return fixingTransaction(db, req, "changed");
+}
+
+async function fixingTransaction(db: Db, req: FixingRequest, when: StoreWhen): Promise<StoredFixing | null> {
   const stored = await inSnapshot(db, sql`${`${req.index}|${req.kind}|`}::text || ${req.at}::timestamptz::text`, async (tx) => {
-    if (onlyIfAbsent) {
-      const existing = await rows(tx, sql`SELECT 1 FROM fixings
-        WHERE index_code = ${req.index} AND kind = ${req.kind} AND fixing_time = ${req.at}::timestamptz LIMIT 1`);
-      if (existing.length > 0) return null;
-    }
+    const [latest] = when === "always" ? [] : await rows<{ id: string; status: "ok" | "insufficient" }>(tx, sql`
+      SELECT id::text, status FROM fixings
+      WHERE index_code = ${req.index} AND kind = ${req.kind} AND fixing_time = ${req.at}::timestamptz
+      ORDER BY revision DESC LIMIT 1`);
+    if (when === "absent" && latest) return null;
+    if (when === "changed" && !latest) return null;
     const def = await definitionAt(tx, req.index, req.at);
     assertOnCalendar(def, req.kind, req.at, req.now);
     const watermark = await visibleWatermark(tx);
     const prev = await previousOkFinal(tx, def, req.at);
     const evaluation = await evaluate(tx, def, { at: req.at, watermark, prev });
+    if (when === "changed" && (await evaluationDifferences(tx, latest!, evaluation)).length === 0) return null;
     const f = await store(tx, def, req, evaluation);
     if (req.signer) await signFixing(tx, f.id, req.signer);
     return { def, f };
   });
   if (stored === null) return null;
+  const { def, f } = stored;
+  if (req.kind !== "final") return f;
+  // [1.1] Restatement cascade: a new revision of a final changes the levels chained from it.
+  const chained = f.revision > 1 && req.cascade !== false ? await cascadeFrom(db, f, req) : [];
+  if (chained.length > 0) f.chained = chained;
   // A final fixing restates its month's settlement price, in a transaction of its own that
   // sees every final committed so far (the fixing's snapshot may predate another's commit).
-  if (req.kind === "final") await settleAfterFixing(db, stored.def, stored.f.id, req.signer);
-  return stored.f;
+  if (req.settle !== false) {
+    await settleAfterFixing(db, def, f.id, req.signer, req.now);
+    const cause = `fixing ${f.fixingTime} revision ${f.revision}: ${req.reason ?? "recompute"}`;
+    const own = monthOf(def, f.fixingTime);
+    for (const month of new Set(chained.map((c) => monthOf(def, c.fixingTime)).filter((m) => m !== own))) {
+      await db.transaction((tx) => settleMonth(tx, def, { month, reason: cause, signer: req.signer, now: req.now }));
+    }
+  }
+  return f;
+}
+
+/**
+ * [1.1] The later finals of the index recomputed in order after a new revision at T, each
+ * stored as a new revision (reason `chain from <T> revision <n>`) only where a published
+ * number changes. Each is a recompute like any other: with every input visible now, so a
+ * correction that caused the restatement reaches the later days it is in force for too.
+ * The walk ends at the first ok final that does not change: every later level chains from
+ * an unchanged level (and every carried value from an unchanged value), and its inputs
+ * are the late-data rule's business.
+ */
+export async function cascadeFrom(db: Db, from: StoredFixing, req: FixingRequest): Promise<StoredFixing[]> {
+  const later = await rows<{ fixing_time: string; status: "ok" | "insufficient" }>(
+    db,
+    sql`SELECT DISTINCT ON (fixing_time) fixing_time, status FROM fixings
+        WHERE index_code = ${from.index} AND kind = 'final' AND fixing_time > ${from.fixingTime}::timestamptz
+        ORDER BY fixing_time, revision DESC`,
+  );
+  const reason = `chain from ${from.fixingTime} revision ${from.revision}`;
+  const out: StoredFixing[] = [];
+  for (const l of later) {
+    const at = isoUtc(l.fixing_time);
+    const f = await computeFixingIfChanged(db, { ...req, at, reason, settle: false, cascade: false });
+    if (f) out.push(f);
+    else if (l.status === "ok") break;
+  }
+  return out;
+}
+
+/** The settlement month (YYYY-MM) of a fixing time, in the index's zone. */
+function monthOf(def: IndexDefinition, at: string): string {
+  return DateTime.fromISO(at, { zone: def.fixingTz }).toFormat("yyyy-MM");
 }
 
 async function store(tx: Db, def: IndexDefinition, req: FixingRequest, e: Evaluation): Promise<StoredFixing> {

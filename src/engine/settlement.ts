@@ -9,6 +9,12 @@
  * Settled right after a final fixing commits, in a transaction of its own under the
  * (index, month) lock, so it sees every final of the month committed so far. Like fixings, settlements are never changed in place:
  * a different result is stored as revision n+1 with the fixing revisions it averaged.
+ *
+ * [1.1] Cut-off: at 16:00 (the index's final time) on the 5th calendar day of the next
+ * month, in the index's zone, the latest revision becomes final: no revision is added
+ * after it. A month with no settlement at all by then (a backfill of history) gets exactly
+ * one, which is final as soon as it is stored. Coverage (expected, used, missing days) is
+ * derived when a revision is read (publish/settlement-view.ts), since it depends on the clock.
  */
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
@@ -38,6 +44,12 @@ type SettlementDefinition = Pick<IndexDefinition, "code" | "fixingLocalTime" | "
 
 const MONTH = /^(?!0000)\d{4}-(0[1-9]|1[0-2])$/;
 
+/** The cut-off of a month's settlement: the index's final time on the 5th day of the next month. */
+export function settlementCutoff(def: Pick<IndexDefinition, "fixingLocalTime" | "fixingTz">, month: string): string {
+  const fifth = DateTime.fromFormat(month, "yyyy-MM", { zone: "utc" }).plus({ months: 1 }).set({ day: 5 }).toISODate()!;
+  return finalFixingTime(def, fifth);
+}
+
 /**
  * Restates the settlement of the month a just-stored final fixing falls in. Returns the new
  * settlement revision, or null when the month's result is the same as its latest one.
@@ -47,11 +59,18 @@ export async function settleAfterFixing(
   def: SettlementDefinition,
   fixingId: string,
   signer?: Signer,
+  now?: Date,
 ): Promise<StoredSettlement | null> {
-  return db.transaction((tx) => settleFixingMonth(tx, def, fixingId, signer));
+  return db.transaction((tx) => settleFixingMonth(tx, def, fixingId, signer, now));
 }
 
-async function settleFixingMonth(tx: Db, def: SettlementDefinition, fixingId: string, signer?: Signer): Promise<StoredSettlement | null> {
+async function settleFixingMonth(
+  tx: Db,
+  def: SettlementDefinition,
+  fixingId: string,
+  signer?: Signer,
+  now?: Date,
+): Promise<StoredSettlement | null> {
   const [f] = await rows<{ month: string; fixing_time: string; revision: number; reason: string }>(
     tx,
     sql`SELECT to_char(fixing_time AT TIME ZONE ${def.fixingTz}, 'YYYY-MM') AS month, fixing_time,
@@ -60,7 +79,7 @@ async function settleFixingMonth(tx: Db, def: SettlementDefinition, fixingId: st
   );
   if (!f) throw new Error(`final fixing ${fixingId} not found to settle`);
   const reason = `fixing ${isoUtc(f.fixing_time)} revision ${f.revision}: ${f.reason}`;
-  return settleMonth(tx, def, { month: f.month, reason, signer });
+  return settleMonth(tx, def, { month: f.month, reason, signer, now });
 }
 
 type Candidate = {
@@ -72,21 +91,33 @@ type Candidate = {
   revision: number | null;
 };
 
+export type SettleRequest = {
+  month: string;
+  reason: string;
+  signer?: Signer | undefined;
+  /** The moment of settling, compared with the cut-off (default: the clock). */
+  now?: Date | undefined;
+};
+
 /**
  * Computes the month's settlement from the fixings stored now and stores it as a new
  * revision when value, provisional or the set of fixing revisions averaged differ from
- * the latest stored revision (null when nothing changed). Call it inside a transaction.
+ * the latest stored revision (null when nothing changed, or when the month is past its
+ * cut-off and already settled). Call it inside a transaction.
  */
-export async function settleMonth(
-  tx: Db,
-  def: SettlementDefinition,
-  req: { month: string; reason: string; signer?: Signer | undefined },
-): Promise<StoredSettlement | null> {
+export async function settleMonth(tx: Db, def: SettlementDefinition, req: SettleRequest): Promise<StoredSettlement | null> {
   if (!MONTH.test(req.month)) throw new CiyuanError("bad_request", `not a month (YYYY-MM): ${JSON.stringify(req.month)}`);
   // Settlement revisions of one (index, month) are numbered one writer at a time, and the
   // writer that waited sees the fixings the one before it committed. The two-key lock space
   // is separate from the one-key space the fixing lock uses.
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('ciyuan settlement'), hashtext(${`${def.code}|${req.month}`}))`);
+  const now = req.now ?? new Date();
+  if (now.getTime() >= Date.parse(settlementCutoff(def, req.month))) {
+    // Past the cut-off the settlement is final: a restated fixing gets its revision as usual
+    // and the settlement names it (restated_after_cutoff) without changing.
+    const settled = await rows(tx, sql`SELECT 1 FROM settlements WHERE index_code = ${def.code} AND month = ${req.month} LIMIT 1`);
+    if (settled.length > 0) return null;
+  }
   const lastFixing = finalFixingTime(def, lastDayOf(req.month));
   // One row per averaged fixing (oldest first), each carrying the month's result; a single
   // row with null fixing columns when no fixing of the month has a value.
@@ -136,7 +167,7 @@ export async function settleMonth(
 async function store(
   tx: Db,
   def: SettlementDefinition,
-  req: { month: string; reason: string; signer?: Signer | undefined },
+  req: SettleRequest,
   s: { value: string | null; provisional: boolean; fixings: SettledFixing[] },
 ): Promise<StoredSettlement> {
   let signature: { kid: string; sig: string } | null = null;

@@ -18,6 +18,7 @@ import { isoUtc, rows, type Db } from "../db/index.ts";
 import { CiyuanError } from "../errors.ts";
 import { verifySignature } from "../signing/index.ts";
 import { definitionVersion } from "./definitions.ts";
+import { constituentDifferences, exclusionDifferences, NAMED_DIFFERENCES, publishedDifferences } from "./differences.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
 import { inputsSha256 } from "./inputs-hash.ts";
 import { fixingForChain } from "./level.ts";
@@ -53,9 +54,6 @@ type StoredRow = {
   inputs_watermark: string | null;
   methodology_version: string;
 };
-
-/** How many differing constituents a mismatch line names before it summarises the rest. */
-const NAMED_DIFFERENCES = 3;
 
 /** Carries the result out of the transaction while making it roll back. */
 class RolledBack extends Error {
@@ -151,80 +149,10 @@ async function legacyChecks(tx: Db, f: StoredRow): Promise<Check[]> {
   return [hashCheck, numbers, await checkSignature(tx, f)];
 }
 
-const PUBLISHED = ["value", "level", "p25", "p50", "p75"] as const;
-
-/** Status and the published numbers, compared as exact decimals (2.5 equals 2.500000). */
-async function publishedDifferences(tx: Db, f: StoredRow, r: Evaluation): Promise<string[]> {
-  const out: string[] = [];
-  if (f.status !== r.status) out.push(`status stored ${f.status} != recomputed ${r.status}`);
-  const [cmp] = await rows<Record<(typeof PUBLISHED)[number], string | null> & Record<`${(typeof PUBLISHED)[number]}_same`, boolean>>(
-    tx,
-    sql`SELECT ${sql.join(
-      PUBLISHED.map((k) => sql`${sql.identifier(k)}::text AS ${sql.identifier(k)},
-        ${sql.identifier(k)} IS NOT DISTINCT FROM ${r[k]}::numeric AS ${sql.identifier(`${k}_same`)}`),
-      sql`, `,
-    )} FROM fixings WHERE id = ${f.id}::bigint`,
-  );
-  for (const k of PUBLISHED) {
-    if (!cmp![`${k}_same`]) out.push(`${k} stored ${cmp![k] ?? "null"} != recomputed ${r[k] ?? "null"}`);
-  }
-  return out;
-}
-
-type ConstituentDiff = {
-  provider: string;
-  model: string;
-  stored_weight: string | null;
-  weight: string | null;
-  stored_price: string | null;
-  price: string | null;
-};
-
-/** The stored constituents against the recomputed ones: weight (8 dp) and price (6 dp). */
-async function constituentDifferences(tx: Db, f: StoredRow, e: Evaluation): Promise<string[]> {
-  const recomputed = JSON.stringify(e.constituents.map((c) => ({ provider: c.provider, model: c.model, weight: c.weight, price: c.price })));
-  const diffs = await rows<ConstituentDiff>(
-    tx,
-    sql`SELECT coalesce(s.provider, r.provider) AS provider, coalesce(s.model, r.model) AS model,
-               s.weight::text AS stored_weight, r.weight::text AS weight, s.price::text AS stored_price, r.price::text AS price
-        FROM (SELECT provider, model, round_half_even(weight, 8) AS weight, round_half_even(price, 6) AS price
-              FROM fixing_constituents WHERE fixing_id = ${f.id}::bigint) s
-        FULL JOIN (SELECT provider, model, weight::numeric, price::numeric
-                   FROM json_to_recordset(${recomputed}::json) AS x(provider text, model text, weight text, price text)) r
-          ON r.provider = s.provider AND r.model = s.model
-        WHERE s.provider IS NULL OR r.provider IS NULL OR s.weight <> r.weight OR s.price <> r.price
-        ORDER BY coalesce(s.provider, r.provider) COLLATE "C", coalesce(s.model, r.model) COLLATE "C"`,
-  );
-  const named = diffs.slice(0, NAMED_DIFFERENCES).map((d) => {
-    const who = `constituent ${d.provider}/${d.model}`;
-    if (d.weight === null) return `${who} stored but not recomputed`;
-    if (d.stored_weight === null) return `${who} recomputed but not stored`;
-    const parts: string[] = [];
-    if (d.stored_weight !== d.weight) parts.push(`weight stored ${d.stored_weight} != recomputed ${d.weight}`);
-    if (d.stored_price !== d.price) parts.push(`price stored ${d.stored_price} != recomputed ${d.price}`);
-    return `${who} ${parts.join(", ")}`;
-  });
-  if (diffs.length > NAMED_DIFFERENCES) named.push(`${diffs.length - NAMED_DIFFERENCES} more constituents differ`);
-  return named;
-}
-
 /** The stored exclusions against the recomputed ones, with their reasons. */
 async function checkExclusions(tx: Db, f: StoredRow, e: Evaluation): Promise<Check> {
-  const stored = await rows<{ provider: string; model: string; reason: string }>(
-    tx,
-    sql`SELECT provider, model, reason FROM fixing_exclusions WHERE fixing_id = ${f.id}::bigint`,
-  );
-  const key = (x: { provider: string; model: string }) => `${x.provider}/${x.model}`;
-  const want = new Map(e.exclusions.map((x) => [key(x), x.reason as string]));
-  const have = new Map(stored.map((x) => [key(x), x.reason]));
-  const diffs: string[] = [];
-  for (const [k, reason] of have) {
-    if (!want.has(k)) diffs.push(`${k} stored as ${reason} but not excluded on recompute`);
-    else if (want.get(k) !== reason) diffs.push(`${k} stored as ${reason} != recomputed ${want.get(k)}`);
-  }
-  for (const [k, reason] of want) if (!have.has(k)) diffs.push(`${k} excluded on recompute (${reason}) but not stored`);
-  diffs.sort();
-  if (diffs.length === 0) return { name: "exclusions", ok: true, detail: `ok (${stored.length} exclusions with their reasons)` };
+  const { stored, diffs } = await exclusionDifferences(tx, f, e);
+  if (diffs.length === 0) return { name: "exclusions", ok: true, detail: `ok (${stored} exclusions with their reasons)` };
   const named = diffs.slice(0, NAMED_DIFFERENCES);
   if (diffs.length > NAMED_DIFFERENCES) named.push(`${diffs.length - NAMED_DIFFERENCES} more exclusions differ`);
   return { name: "exclusions", ok: false, detail: `mismatch: ${named.join("; ")}` };

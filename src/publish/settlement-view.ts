@@ -4,7 +4,10 @@
  * are written into the JSON digit for digit.
  */
 import { sql, type SQL } from "drizzle-orm";
+import { DateTime } from "luxon";
 import { isoUtc, rows, type Db } from "../db/index.ts";
+import { datesBetween, finalFixingTime } from "../engine/schedule-times.ts";
+import { settlementCutoff } from "../engine/settlement.ts";
 import { CiyuanError } from "../errors.ts";
 import { ALG, settlementPayload, type Signer } from "../signing/index.ts";
 import { parseInstant } from "./instants.ts";
@@ -16,6 +19,25 @@ export type SettlementQuery = {
   revision?: number | undefined;
   /** ISO 8601 instant: the revision current then (highest revision computed at or before it). */
   asOf?: string | undefined;
+  /** The moment coverage and the cut-off are judged at (default: the clock). */
+  now?: Date | undefined;
+};
+
+/**
+ * [1.1] Coverage and cut-off, derived from the revision's fixings and the clock: a day is
+ * expected once its final fixing time has passed; `complete` once the month is over with no
+ * day missing; `final` from the cut-off on, for the latest revision (no revision is added
+ * after it); `restated_after_cutoff` lists the averaged fixings restated since.
+ */
+export type SettlementCoverage = {
+  fixingsExpected: number;
+  fixingsUsed: number;
+  /** Calendar days (YYYY-MM-DD, index zone) expected but without a final fixing averaged. */
+  fixingsMissing: string[];
+  complete: boolean;
+  cutoff: string;
+  final: boolean;
+  restatedAfterCutoff: { fixingTime: string; settledRevision: number; revision: number }[];
 };
 
 export type SettlementFixingView = { fixingTime: string; revision: number; value: string; status: "ok" | "insufficient" };
@@ -32,6 +54,7 @@ export type SettlementView = {
   fixings: SettlementFixingView[];
   /** The signature stored when the revision was computed; null for one stored unsigned. */
   signature: { kid: string; sig: string } | null;
+  coverage: SettlementCoverage;
 };
 
 type SettlementRow = {
@@ -66,13 +89,29 @@ export async function loadSettlement(db: Db, q: SettlementQuery): Promise<Settle
         LIMIT 1`,
   );
   if (!row) return null;
-  const fixings = await rows<{ fixing_time: string; revision: number; value: string; status: "ok" | "insufficient" }>(
+  const fixings = await rows<{ fixing_time: string; revision: number; value: string; status: "ok" | "insufficient"; latest_revision: number }>(
     db,
-    sql`SELECT f.fixing_time, f.revision::int AS revision, round_half_even(f.value, 6)::text AS value, f.status
+    sql`SELECT f.fixing_time, f.revision::int AS revision, round_half_even(f.value, 6)::text AS value, f.status,
+               (SELECT max(l.revision)::int FROM fixings l
+                WHERE l.index_code = f.index_code AND l.kind = 'final' AND l.fixing_time = f.fixing_time) AS latest_revision
         FROM settlement_fixings sf JOIN fixings f ON f.id = sf.fixing_id
         WHERE sf.settlement_id = ${row.id}::bigint
         ORDER BY f.fixing_time`,
   );
+  const [calendar] = await rows<{ fixing_local_time: string; fixing_tz: string; latest: boolean }>(
+    db,
+    sql`SELECT d.fixing_local_time, d.fixing_tz,
+               NOT EXISTS (SELECT 1 FROM settlements s WHERE s.index_code = ${row.index_code} AND s.month = ${row.month}
+                             AND s.revision > ${row.revision}) AS latest
+        FROM index_definitions d WHERE d.code = ${row.index_code}
+        ORDER BY (d.valid_from <= ((${row.month} || '-01')::date + interval '1 month'))::int DESC, d.version DESC LIMIT 1`,
+  );
+  const def = { fixingLocalTime: calendar!.fixing_local_time, fixingTz: calendar!.fixing_tz };
+  const coverage = settlementCoverage(def, row.month, q.now ?? new Date(), calendar!.latest, fixings.map((f) => ({
+    fixingTime: isoUtc(f.fixing_time),
+    revision: f.revision,
+    latestRevision: f.latest_revision,
+  })));
   return {
     id: row.id,
     index: row.index_code,
@@ -84,6 +123,38 @@ export async function loadSettlement(db: Db, q: SettlementQuery): Promise<Settle
     reason: row.reason,
     fixings: fixings.map((f) => ({ fixingTime: isoUtc(f.fixing_time), revision: f.revision, value: f.value, status: f.status })),
     signature: row.kid === null || row.sig === null ? null : { kid: row.kid, sig: row.sig },
+    coverage,
+  };
+}
+
+/** Coverage of one settlement revision at `now` (see SettlementCoverage). */
+export function settlementCoverage(
+  def: { fixingLocalTime: string; fixingTz: string },
+  month: string,
+  now: Date,
+  latestRevision: boolean,
+  fixings: { fixingTime: string; revision: number; latestRevision: number }[],
+): SettlementCoverage {
+  const first = DateTime.fromFormat(month, "yyyy-MM", { zone: "utc" });
+  const days = datesBetween(first.toISODate()!, first.endOf("month").toISODate()!);
+  const expected = days.filter((d) => Date.parse(finalFixingTime(def, d)) <= now.getTime());
+  const used = new Set(fixings.map((f) => DateTime.fromISO(f.fixingTime, { zone: def.fixingTz }).toISODate()));
+  const missing = expected.filter((d) => !used.has(d));
+  const monthOver = now.getTime() >= DateTime.fromFormat(month, "yyyy-MM", { zone: def.fixingTz }).plus({ months: 1 }).toMillis();
+  const cutoff = settlementCutoff(def, month);
+  const final = latestRevision && now.getTime() >= Date.parse(cutoff);
+  return {
+    fixingsExpected: expected.length,
+    fixingsUsed: fixings.length,
+    fixingsMissing: missing,
+    complete: monthOver && missing.length === 0,
+    cutoff,
+    final,
+    restatedAfterCutoff: final
+      ? fixings
+          .filter((f) => f.latestRevision > f.revision)
+          .map((f) => ({ fixingTime: f.fixingTime, settledRevision: f.revision, revision: f.latestRevision }))
+      : [],
   };
 }
 
@@ -104,6 +175,17 @@ export function settlementJson(view: SettlementView, signer?: Signer): object {
     month: view.month,
     value: exact(view.value),
     provisional: view.provisional,
+    final: view.coverage.final,
+    cutoff: view.coverage.cutoff,
+    fixings_expected: view.coverage.fixingsExpected,
+    fixings_used: view.coverage.fixingsUsed,
+    fixings_missing: view.coverage.fixingsMissing,
+    complete: view.coverage.complete,
+    restated_after_cutoff: view.coverage.restatedAfterCutoff.map((r) => ({
+      fixing_time: r.fixingTime,
+      settled_revision: r.settledRevision,
+      revision: r.revision,
+    })),
     revision: view.revision,
     computed_at: view.computedAt,
     reason: view.reason,

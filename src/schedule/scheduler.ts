@@ -11,7 +11,14 @@
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { isoUtc, rows, type Db } from "../db/index.ts";
-import { computeFixingIfAbsent, definitionAt, indexCodes, type FixingRequest, type StoredFixing } from "../engine/index.ts";
+import {
+  computeFixingIfAbsent,
+  definitionAt,
+  indexCodes,
+  recomputeLateData,
+  type FixingRequest,
+  type StoredFixing,
+} from "../engine/index.ts";
 import type { Signer } from "../signing/index.ts";
 import { CATCH_UP_DAYS, dueFinalFixings, indicativeSlot } from "./times.ts";
 
@@ -31,9 +38,12 @@ export type SchedulerOptions = {
   catchUpDays?: number;
   /** How a fixing is computed; computeFixingIfAbsent unless a test wraps it. */
   compute?: ComputeIfAbsent;
+  /** Recompute the last late_data_days finals before each final (default true). */
+  lateData?: boolean;
 };
 
-export type TickReport = { computed: StoredFixing[]; skipped: number; failed: number };
+/** computed: fixings the tick computed; lateData: revisions late data added to earlier finals. */
+export type TickReport = { computed: StoredFixing[]; lateData: StoredFixing[]; skipped: number; failed: number };
 
 export class Scheduler {
   private readonly now: () => Date;
@@ -63,7 +73,7 @@ export class Scheduler {
   }
 
   private async run(): Promise<TickReport> {
-    const report: TickReport = { computed: [], skipped: 0, failed: 0 };
+    const report: TickReport = { computed: [], lateData: [], skipped: 0, failed: 0 };
     const now = this.now().toISOString();
     let codes: string[];
     try {
@@ -110,6 +120,14 @@ export class Scheduler {
 
   private async one(code: string, at: string, kind: "final" | "indicative", report: TickReport): Promise<void> {
     const reason = kind === "final" ? "scheduled" : "indicative";
+    if (kind === "final" && this.opts.lateData !== false) {
+      // [1.1] Late data: the last days' finals take in what arrived since, before T's final.
+      const late = await recomputeLateData(this.opts.db, { index: code, at, signer: this.opts.signer, now: this.now() });
+      for (const l of late) {
+        report.lateData.push(l);
+        this.opts.log.info({ index: l.index, at: l.fixingTime, kind, revision: l.revision, value: l.value }, "schedule: late data restated a final");
+      }
+    }
     const f = await this.compute(this.opts.db, { index: code, at, kind, reason, signer: this.opts.signer, now: this.now() });
     if (f === null) {
       report.skipped++;

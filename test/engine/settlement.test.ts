@@ -2,7 +2,8 @@ import { createPrivateKey, createPublicKey, verify } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { isoUtc, rows, type Db } from "../../src/db/index.ts";
-import { computeFixing, definitionAt, settleMonth, type StoredFixing } from "../../src/engine/index.ts";
+import { backfill, computeFixing, definitionAt, restateFixing, settleMonth, type StoredFixing } from "../../src/engine/index.ts";
+import { loadSettlement } from "../../src/publish/settlement-view.ts";
 import { generateKeyPem, signerFromPem } from "../../src/signing/index.ts";
 import { insertFixing } from "../publish/fixtures.ts";
 import { describeEachEngine } from "../support/engines.ts";
@@ -106,8 +107,12 @@ async function dailyUsage(db: Db, t: string, d: number): Promise<void> {
   for (const [p, m, i, o, c] of volumes) await addUsage(db, day(p, m, t, String(i), String(o), c === undefined ? undefined : String(c)));
 }
 
-const final = (db: Db, t: string, extra: { reason?: string; signer?: ReturnType<typeof signerFromPem> } = {}) =>
-  computeFixing(db, { index: "CTPI", at: t, kind: "final", ...extra });
+// September's fixings are computed on a clock in early October, before September's cut-off
+// (10-05 16:00 Shanghai), as the scheduler would have: after it the settlement is final.
+const OCTOBER_1 = new Date("2026-10-01T00:00:00Z");
+
+const final = (db: Db, t: string, extra: { reason?: string; signer?: ReturnType<typeof signerFromPem>; now?: Date } = {}) =>
+  computeFixing(db, { index: "CTPI", at: t, kind: "final", now: OCTOBER_1, ...extra });
 
 describeEachEngine("Settlement price: the mean of the month's final fixings, latest revision of each, provisional until the month's last fixing", (ctx) => {
   it("a month of fixings with one restated mid-month gives the mean of the latest revisions, provisional until the last fixing of the month, with its fixing list", async () => {
@@ -133,6 +138,9 @@ describeEachEngine("Settlement price: the mean of the month's final fixings, lat
     await moonshot(db, "2026-09-14T00:00:00Z", "3.5", "14");
     const restated = published.add(await final(db, mid, { reason: "late price sheet" }));
     expect(restated.revision).toBe(2);
+    // The later finals chain their levels from it: each gets a new revision (cascade).
+    expect(restated.chained?.map((c) => c.fixingTime)).toEqual(Array.from({ length: 14 }, (_, i) => at(mid, i + 1)));
+    for (const c of restated.chained ?? []) published.add(c);
     expect(restated.value).not.toBe(before.value);
     s = await latest(db, "2026-09");
     expect(s.provisional).toBe(true);
@@ -161,7 +169,7 @@ describeEachEngine("Settlement price: the mean of the month's final fixings, lat
     await seedSheets(db);
     await dailyUsage(db, SEP_1, 0);
     const f = await final(db, SEP_1);
-    await computeFixing(db, { index: "CTPI", at: "2026-09-01T09:15:00Z", kind: "indicative" });
+    await computeFixing(db, { index: "CTPI", at: "2026-09-01T09:15:00Z", kind: "indicative", now: OCTOBER_1 });
     const all = await settlements(db, "2026-09");
     expect(all).toHaveLength(1);
     expect(all[0]!.fixings).toEqual([{ fixingTime: SEP_1, revision: 1 }]);
@@ -173,7 +181,7 @@ describeEachEngine("Settlement price: the mean of the month's final fixings, lat
     await seedSheets(db);
     await dailyUsage(db, SEP_1, 0);
     const ctpi = await final(db, SEP_1);
-    const out = await computeFixing(db, { index: "CTPI-OUT", at: SEP_1, kind: "final" });
+    const out = await computeFixing(db, { index: "CTPI-OUT", at: SEP_1, kind: "final", now: OCTOBER_1 });
     expect((await latest(db, "2026-09", "CTPI")).value).toBe(ctpi.value);
     expect((await latest(db, "2026-09", "CTPI-OUT")).value).toBe(out.value);
     expect(out.value).not.toBe(ctpi.value);
@@ -367,13 +375,18 @@ describeEachEngine("Settlement price: a restated fixing restates the settlement 
 
     await moonshot(db, "2026-08-31T12:00:00Z", "3.6", "14.5");
     const r = await final(db, SEP_1, { reason: "corrected moonshot sheet" });
+    // 09-02 chains its level from 09-01 (and the corrected sheet is in force for it too):
+    // the cascade gives it revision 2.
+    expect(r.chained).toEqual([expect.objectContaining({ fixingTime: at(SEP_1, 1), revision: 2 })]);
+    const d2r = r.chained![0]!;
     const after = await settlements(db, "2026-09");
     expect(after.slice(0, 2)).toEqual(before);
+    expect(after).toHaveLength(3);
     expect(after[2]).toMatchObject({
       revision: 3,
-      value: expectedMean([r.value, d2.value]),
+      value: expectedMean([r.value, d2r.value]),
       reason: `fixing ${SEP_1} revision 2: corrected moonshot sheet`,
-      fixings: [{ fixingTime: SEP_1, revision: 2 }, { fixingTime: at(SEP_1, 1), revision: 1 }],
+      fixings: [{ fixingTime: SEP_1, revision: 2 }, { fixingTime: at(SEP_1, 1), revision: 2 }],
     });
     expect(after[2]!.value).not.toBe(before[1]!.value);
   });
@@ -403,6 +416,109 @@ describeEachEngine("Settlement price: a restated fixing restates the settlement 
     expect([...counts].sort((a, b) => a - b)).toEqual(counts);
     expect(new Set(counts).size).toBe(counts.length);
     expect(counts.at(-1)).toBe(4);
+  });
+});
+
+describeEachEngine("Settlement price [1.1]: coverage — expected, used and missing days, complete", (ctx) => {
+  const coverage = async (db: Db, now: string) => (await loadSettlement(db, { index: "CTPI", month: "2026-09", now: new Date(now) }))!.coverage;
+
+  it("a day is expected once its 16:00 Asia/Shanghai has passed; a day without a final is missing", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    for (let d = 0; d < 10; d++) {
+      if (d === 4) continue; // no final on 09-05
+      await dailyUsage(db, at(SEP_1, d), d);
+      await final(db, at(SEP_1, d));
+    }
+    expect(await coverage(db, "2026-09-10T08:00:00Z")).toMatchObject({
+      fixingsExpected: 10, fixingsUsed: 9, fixingsMissing: ["2026-09-05"], complete: false, final: false,
+    });
+    // 09-11's final time has not passed at 07:59:59Z: not yet expected, so not missing.
+    expect(await coverage(db, "2026-09-11T07:59:59Z")).toMatchObject({ fixingsExpected: 10, fixingsMissing: ["2026-09-05"] });
+    const later = await coverage(db, "2026-10-02T00:00:00Z");
+    expect(later.fixingsExpected).toBe(30);
+    expect(later.fixingsMissing).toEqual(["2026-09-05", ...Array.from({ length: 20 }, (_, i) => `2026-09-${String(11 + i).padStart(2, "0")}`)]);
+    expect(later.complete).toBe(false);
+  });
+
+  it("complete = the month is over and no day is missing", async () => {
+    const { db } = await ctx.fresh();
+    const def = await definitionAt(db, "CTPI", SEP_1);
+    for (let d = 0; d < 30; d++) {
+      await insertFixing(db, { index: "CTPI", fixingTime: at(SEP_1, d), value: "4.000000", level: "1000", computedAt: at(SEP_1, d) });
+    }
+    await db.transaction((tx) => settleMonth(tx, def, { month: "2026-09", reason: "test", now: OCTOBER_1 }));
+    expect(await coverage(db, "2026-09-30T08:00:00Z")).toMatchObject({ fixingsExpected: 30, fixingsUsed: 30, fixingsMissing: [], complete: false });
+    expect(await coverage(db, "2026-09-30T16:00:00Z")).toMatchObject({ fixingsExpected: 30, fixingsMissing: [], complete: true });
+  });
+});
+
+describeEachEngine("Settlement price [1.1]: final at the cut-off (16:00 Shanghai on the 5th of the next month), restated_after_cutoff", (ctx) => {
+  const CUTOFF = "2026-10-05T08:00:00Z";
+
+  it("before the cut-off a restatement adds a settlement revision; after it, the settlement stays and names the restated fixing", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    for (let d = 0; d < 3; d++) {
+      await dailyUsage(db, at(SEP_1, d), d);
+      await final(db, at(SEP_1, d));
+    }
+    expect(await settlements(db, "2026-09")).toHaveLength(3);
+    // One second before the cut-off: the restatement restates the settlement.
+    await moonshot(db, "2026-08-31T12:00:00Z", "3.6", "14.5");
+    await restateFixing(db, { index: "CTPI", at: SEP_1, reason: "corrected sheet", now: new Date(Date.parse(CUTOFF) - 1000) });
+    const before = await settlements(db, "2026-09");
+    expect(before).toHaveLength(4);
+    expect(before[3]!.fixings[0]).toEqual({ fixingTime: SEP_1, revision: 2 });
+
+    // At the cut-off: the fixing gets revision 3 as usual, the settlement does not change.
+    await moonshot(db, "2026-08-31T13:00:00Z", "3.7", "14.6");
+    const r3 = await restateFixing(db, { index: "CTPI", at: SEP_1, reason: "another correction", now: new Date(CUTOFF) });
+    expect(r3.revision).toBe(3);
+    expect(await settlements(db, "2026-09")).toEqual(before);
+
+    const view = (await loadSettlement(db, { index: "CTPI", month: "2026-09", now: new Date(CUTOFF) }))!;
+    expect(view.revision).toBe(4);
+    expect(view.coverage).toMatchObject({ cutoff: CUTOFF, final: true });
+    // 09-01 and the finals chained from it (cascade) were restated after the cut-off.
+    expect(view.coverage.restatedAfterCutoff).toEqual([
+      { fixingTime: SEP_1, settledRevision: 2, revision: 3 },
+      { fixingTime: at(SEP_1, 1), settledRevision: 2, revision: 3 },
+      { fixingTime: at(SEP_1, 2), settledRevision: 2, revision: 3 },
+    ]);
+    // Before the cut-off the same revision is not final, and names nothing.
+    const earlier = (await loadSettlement(db, { index: "CTPI", month: "2026-09", now: new Date(Date.parse(CUTOFF) - 1000) }))!;
+    expect(earlier.coverage).toMatchObject({ final: false, restatedAfterCutoff: [] });
+    // An earlier revision is never final.
+    const first = (await loadSettlement(db, { index: "CTPI", month: "2026-09", revision: 1, now: new Date(CUTOFF) }))!;
+    expect(first.coverage.final).toBe(false);
+  });
+
+  it("a month first settled after its cut-off (history backfilled later) gets one settlement, final at once", async () => {
+    const { db } = await ctx.fresh();
+    const def = await definitionAt(db, "CTPI", SEP_1);
+    await insertFixing(db, { index: "CTPI", fixingTime: SEP_1, value: "4.000000", level: "1000", computedAt: SEP_1 });
+    const now = new Date("2026-12-01T00:00:00Z");
+    expect(await db.transaction((tx) => settleMonth(tx, def, { month: "2026-09", reason: "test", now }))).not.toBeNull();
+    await insertFixing(db, { index: "CTPI", fixingTime: at(SEP_1, 1), value: "5.000000", level: "1000", computedAt: at(SEP_1, 1) });
+    expect(await db.transaction((tx) => settleMonth(tx, def, { month: "2026-09", reason: "test", now }))).toBeNull();
+    expect((await loadSettlement(db, { index: "CTPI", month: "2026-09", now }))!.coverage.final).toBe(true);
+  });
+});
+
+describeEachEngine("Settlement price [1.1]: a backfill settles each month once", (ctx) => {
+  it("a backfill of September adds one settlement revision (not thirty); a rerun adds none", async () => {
+    const { db } = await ctx.fresh();
+    await seedSheets(db);
+    for (let d = 0; d < 30; d++) await dailyUsage(db, at(SEP_1, d), d);
+    const r = await backfill(db, { index: "CTPI", from: "2026-09-01", to: "2026-09-30", now: OCTOBER_1 });
+    expect(r.computed).toHaveLength(30);
+    const all = await settlements(db, "2026-09");
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ revision: 1, provisional: false, fixing_count: 30, reason: "backfill 2026-09-01..2026-09-30" });
+    expect(all[0]!.value).toBe(expectedMean(r.computed.map((f) => f.value)));
+    await backfill(db, { index: "CTPI", from: "2026-09-01", to: "2026-09-30", now: OCTOBER_1 });
+    expect(await settlements(db, "2026-09")).toHaveLength(1);
   });
 });
 

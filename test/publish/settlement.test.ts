@@ -1,7 +1,9 @@
 import { createPrivateKey, createPublicKey, verify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/index.ts";
+import { readFileSync } from "node:fs";
 import { computeFixing, type StoredFixing } from "../../src/engine/index.ts";
+import { settlementPayload } from "../../src/signing/index.ts";
 import { describeEachEngine } from "../support/engines.ts";
 import { D } from "../support/reference.ts";
 import { addSheet, addUsage, day } from "../support/seed.ts";
@@ -22,8 +24,10 @@ type History = { sep1: StoredFixing; sep2: StoredFixing; sep2r2: StoredFixing; s
 
 async function seedMonth(db: Db): Promise<History> {
   await seedBasket(db, "2026-08-31T08:00:00Z");
+  // Computed on a clock of early October, before September's cut-off, as the scheduler would.
+  const now = new Date("2026-10-02T00:00:00Z");
   const final = (t: string, reason?: string, signed = true) =>
-    computeFixing(db, { index: "CTPI", at: t, kind: "final", reason, signer: signed ? testSigner : undefined });
+    computeFixing(db, { index: "CTPI", at: t, kind: "final", reason, signer: signed ? testSigner : undefined, now });
   const sep1 = await final(SEP_1);
   await addUsage(db, day("moonshot", "k2", SEP_2, "3000000000", "900000000"));
   const sep2 = await final(SEP_2);
@@ -58,6 +62,23 @@ function signedText(body: any): string {
 const publicKey = createPublicKey(createPrivateKey(testKeyPem));
 const verifies = (body: any) => verify(null, Buffer.from(signedText(body), "utf8"), publicKey, Buffer.from(body.signature.sig, "base64url"));
 
+describe("the settlement's signed text is the one METHODOLOGY.md documents", () => {
+  it("the documented example is the text the service signs for the same settlement", () => {
+    const doc = readFileSync(new URL("../../METHODOLOGY.md", import.meta.url), "utf8");
+    const example = /For example, a provisional September settlement over two fixings:\n\n```\n([\s\S]*?)\n```/.exec(doc);
+    expect(example).not.toBeNull();
+    expect(
+      settlementPayload({
+        index: "CTPI",
+        month: "2026-09",
+        value: "4.125",
+        provisional: true,
+        fixings: [{ fixingTime: "2026-09-01T08:00:00Z", revision: 1 }, { fixingTime: "2026-09-02T08:00:00Z", revision: 2 }],
+      }),
+    ).toBe(example![1]);
+  });
+});
+
 describeEachEngine("publish: GET /v1/indices/{code}/settlement?month=YYYY-MM", (ctx) => {
   let server: TestServer | undefined;
   let h: History;
@@ -76,7 +97,10 @@ describeEachEngine("publish: GET /v1/indices/{code}/settlement?month=YYYY-MM", (
       const r = await get(url("?month=2026-09"));
       expect(r.status).toBe(200);
       expect(r.headers.get("content-type")).toMatch(/^application\/json/);
-      expect(Object.keys(r.json)).toEqual(["index", "month", "value", "provisional", "revision", "computed_at", "reason", "fixings", "signature"]);
+      expect(Object.keys(r.json)).toEqual([
+        "index", "month", "value", "provisional", "final", "cutoff", "fixings_expected", "fixings_used", "fixings_missing",
+        "complete", "restated_after_cutoff", "revision", "computed_at", "reason", "fixings", "signature",
+      ]);
       expect(Object.keys(r.json.fixings[0])).toEqual(["fixing_time", "revision", "value", "status"]);
       expect(r.json.computed_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
     });
@@ -91,6 +115,22 @@ describeEachEngine("publish: GET /v1/indices/{code}/settlement?month=YYYY-MM", (
         [SEP_30, 1, h.sep30.value, "ok"],
       ]);
       expect(r.json.reason).toBe(`fixing ${SEP_30} revision 1: initial`);
+    });
+
+    it("[1.1] states its coverage and cut-off: September is over and past its cut-off, three of 30 days averaged", async () => {
+      const r = await get(url("?month=2026-09"));
+      expect(r.json).toMatchObject({
+        final: true,
+        cutoff: "2026-10-05T08:00:00Z",
+        fixings_expected: 30,
+        fixings_used: 3,
+        complete: false,
+        restated_after_cutoff: [],
+      });
+      expect(r.json.fixings_missing).toHaveLength(27);
+      expect(r.json.fixings_missing.slice(0, 2)).toEqual(["2026-09-03", "2026-09-04"]);
+      // An earlier revision is never final.
+      expect((await get(url("?month=2026-09&revision=1"))).json.final).toBe(false);
     });
 
     it("writes the value into the JSON text with exactly 6 decimals", async () => {

@@ -24,6 +24,17 @@ export const Settlement = z
       "mean of the published values of the month's final fixings (latest revision of each), 6 decimals, half-even; null while none has a value",
     ),
     provisional: z.boolean().describe("true until the month's last final fixing is published"),
+    final: z
+      .boolean()
+      .describe("the latest revision at or after the cut-off: the settlement never changes again"),
+    cutoff: z.string().describe("ISO 8601 UTC: 16:00 Asia/Shanghai on the 5th calendar day of the next month"),
+    fixings_expected: z.number().int().describe("calendar days of the month whose final fixing time has passed"),
+    fixings_used: z.number().int().describe("final fixings averaged"),
+    fixings_missing: z.array(z.string()).describe("expected days (YYYY-MM-DD, Asia/Shanghai) without a final fixing averaged"),
+    complete: z.boolean().describe("the month is over and no day is missing"),
+    restated_after_cutoff: z
+      .array(z.object({ fixing_time: z.string(), settled_revision: z.number().int(), revision: z.number().int() }))
+      .describe("averaged fixings restated after the cut-off (final settlements only): the revision averaged and the latest"),
     revision: z.number().int(),
     computed_at: z.string().describe("ISO 8601 UTC"),
     reason: z.string().describe("the fixing revision that caused this settlement revision"),
