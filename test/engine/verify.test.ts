@@ -156,6 +156,14 @@ describeEachEngine("Verify: a tampered input, number or signature fails its chec
     expect(lines(v)[2]).toBe("exclusions: mismatch: zhipu/glm excluded on recompute (no_fx_rate) but not stored; zhipu/glm-air excluded on recompute (no_fx_rate) but not stored");
   });
 
+  it("an exclusion added to the stored fixing: only the exclusions check fails, naming it and its reason", async () => {
+    const { db, id } = await fixed();
+    await tamper(db, sql`INSERT INTO fixing_exclusions (fixing_id, provider, model, reason) VALUES (${id}::bigint, 'ghost', 'm1', 'missing_price')`);
+    const v = await verifyFixing(db, { index: "CTPI", at: T });
+    expect(failed(v)).toEqual(["exclusions"]);
+    expect(lines(v)[2]).toBe("exclusions: mismatch: ghost/m1 stored as missing_price but not excluded on recompute");
+  });
+
   it("the stored value changed by one digit: numbers and signature fail", async () => {
     const { db, id } = await fixed();
     await tamper(db, sql`UPDATE fixings SET value = value + 0.000001 WHERE id = ${id}::bigint`);

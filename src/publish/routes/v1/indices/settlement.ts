@@ -70,7 +70,7 @@ export const route = createRoute({
   },
 });
 
-export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
+export function register(app: OpenAPIHono, { db, signer, now }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { code } = c.req.valid("param");
     const { month, revision, as_of: asOf } = c.req.valid("query");
@@ -83,6 +83,7 @@ export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
       month,
       revision: revision === undefined ? undefined : Number(revision),
       asOf,
+      now: now?.(),
     });
     if (!view) {
       const which = revision !== undefined ? ` revision ${revision}` : asOf !== undefined ? ` as of ${asOf}` : "";
