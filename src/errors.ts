@@ -28,6 +28,14 @@ export class CiyuanError extends Error {
   }
 }
 
+const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+/**
+ * A message about input on one line, whatever the input held: a parser's message may quote
+ * the line break or control character it stopped at. Those are written as escapes.
+ */
+export const oneLine = (text: string): string =>
+  text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 /** A rejected input unit: names the file and, where it has one, the line and field. */
 export class InputError extends CiyuanError {
   constructor(
@@ -36,7 +44,7 @@ export class InputError extends CiyuanError {
     readonly field: string | undefined,
     readonly reason: string,
   ) {
-    super("bad_input", [file + (line !== undefined ? `:${line}` : ""), field, reason].filter(Boolean).join(": "));
+    super("bad_input", [file + (line !== undefined ? `:${line}` : ""), field && oneLine(field), oneLine(reason)].filter(Boolean).join(": "));
     this.name = "InputError";
   }
 }

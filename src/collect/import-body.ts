@@ -10,7 +10,7 @@ import { InputError } from "../errors.ts";
 import { importFx, importPrices, importUsage, type ImportOutcome } from "../normalise/index.ts";
 import type { SourceConfig } from "../sources/config.ts";
 import type { FetchedBody } from "../sources/fetch.ts";
-import { formatByName } from "../sources/index.ts";
+import { decodeText, formatByName } from "../sources/index.ts";
 import { importRegistry } from "./import-registry.ts";
 
 /** `notes`: what the registry rules did beyond storing sheets, for the run's detail line. */
@@ -20,6 +20,9 @@ export async function importBody(db: Db, source: SourceConfig, fetched: FetchedB
   const location = source.url;
   const text = fetched.body.toString("utf8");
   refuseHtml(source, fetched, text);
+  // Bytes that are not UTF-8 text are refused as `ciyuan import` refuses such a file (the
+  // usage importer checks its stream itself).
+  if (source.kind !== "usage") decodeText(location, fetched.body);
   switch (source.kind) {
     case "price-sheet":
       return { noun: "sheet", outcome: await importPrices(db, { location, text, source: source.name }) };

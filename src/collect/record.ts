@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
 import { lockInputs, type PayloadKind } from "../normalise/payload.ts";
 import type { SourceKind } from "../sources/config.ts";
+import { isText } from "../sources/text.ts";
 
 export type RunOutcome = "ok" | "not_modified" | "failed";
 
@@ -28,7 +29,8 @@ export async function recordRawPayload(
     await lockInputs(tx, p.kind);
     const [found] = await rows<{ id: string }>(tx, sql`select id from payloads where sha256 = ${p.sha256} and kind = ${p.kind} order by id limit 1`);
     if (found) return found.id;
-    const content = p.kind === "usage" ? null : p.body.toString("utf8");
+    // A body that is not text cannot be a text column (a NUL); its sha256 still identifies it.
+    const content = p.kind === "usage" || !isText(p.body) ? null : p.body.toString("utf8");
     const [made] = await rows<{ id: string }>(
       tx,
       sql`insert into payloads (kind, source, location, http_status, sha256, bytes, content)

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { isLosslessNumber } from "lossless-json";
 import { PLAIN_DECIMAL, PLAIN_INTEGER, isInteger, isPositive, notAbove, plainDecimal } from "./decimal.ts";
-import { parseOffsetInstant } from "./instant.ts";
+import { parseOffsetInstant, storableUtc } from "./instant.ts";
 import { UNITS, isActiveCurrency, isKnownCurrency } from "./currencies.ts";
 
 export const NOT_POSITIVE = "not a number > 0";
@@ -15,7 +15,12 @@ export const NOT_COUNT = "not a non-negative integer";
 /** "missing" when the field is absent, else the given reason. */
 const missingOr = (reason: string) => (iss: { input: unknown }) => (iss.input === undefined ? "missing" : reason);
 
-export const name = z.string({ error: missingOr("not a string") }).trim().min(1, "empty");
+// A JSON file can escape a NUL (`\u0000`) that Postgres text cannot hold.
+export const name = z
+  .string({ error: missingOr("not a string") })
+  .trim()
+  .min(1, "empty")
+  .refine((s) => !s.includes("\0"), "contains a NUL character");
 
 // Usage files repeat the same periods on many lines; parsing each once saves most of the time.
 const seenInstants = new Map<string, ReturnType<typeof parseOffsetInstant>>();
@@ -31,8 +36,8 @@ function cachedInstant(text: string) {
 
 export const instant = z.string({ error: missingOr("not a string") }).transform((s, ctx) => {
   const r = cachedInstant(s);
-  if (r.ok) return r.utc;
-  ctx.addIssue({ code: "custom", message: r.reason });
+  if (r.ok && storableUtc(r.utc)) return r.utc;
+  ctx.addIssue({ code: "custom", message: r.ok ? "out of range (years 0001 to 9999)" : r.reason });
   return z.NEVER;
 });
 

@@ -1,6 +1,6 @@
 /** `importFx`: an FX file is accepted or rejected whole, in one transaction. */
 import type { Db } from "../db/index.ts";
-import { detectFormat, fxCsvUnits, fxJsonUnits, parseEcb } from "../sources/index.ts";
+import { decodeText, detectFormat, fxCsvUnits, fxJsonUnits, parseEcb } from "../sources/index.ts";
 import { readInputFile, type ImportOutcome } from "./outcome.ts";
 import { ecbCrossRates, conflictingFx, validateFx, type FxRate } from "./fx.ts";
 import { lockInputs, recordPayload, sha256Hex } from "./payload.ts";
@@ -9,6 +9,8 @@ import { storeFx } from "./store-fx.ts";
 export type ImportFxInput = { location: string; text: string; format?: "csv" | "json" | "ecb-xml"; source?: string };
 
 export async function importFx(db: Db, input: ImportFxInput): Promise<ImportOutcome> {
+  // Text from a caller that decoded it itself is held to the same rule as a file (text.ts).
+  decodeText(input.location, input.text);
   const { location, text } = input;
   const format = input.format ?? detectFormat(location, text);
   const rates: FxRate[] =

@@ -2,7 +2,7 @@
  * `importPrices`: a file of price sheets in, each sheet accepted (stored, or unchanged)
  * or rejected whole into quarantine. One bad sheet never stops the good ones.
  */
-import { parsePriceSheets } from "../sources/index.ts";
+import { decodeText, parsePriceSheets } from "../sources/index.ts";
 import type { Db } from "../db/index.ts";
 import { readInputFile, type ImportOutcome } from "./outcome.ts";
 import { lockInputs, recordPayload, sha256Hex } from "./payload.ts";
@@ -13,6 +13,8 @@ import { durableBarrier, storeSheet } from "./store-sheet.ts";
 export type ImportPricesInput = { location: string; text: string; source?: string; knownCountries?: Record<string, string> };
 
 export async function importPrices(db: Db, input: ImportPricesInput): Promise<ImportOutcome> {
+  // Text from a caller that decoded it itself is held to the same rule as a file (text.ts).
+  decodeText(input.location, input.text);
   // Recorded whatever becomes of its sheets: quarantined ones point to it too.
   const payloadId = await db.transaction(async (tx) => {
     await lockInputs(tx, "prices");

@@ -1,6 +1,7 @@
 /** What every importer reports, and how it reads the files it is given. */
 import fs from "node:fs";
 import { InputError } from "../errors.ts";
+import { decodeText } from "../sources/text.ts";
 
 export type ImportOutcome = {
   location: string; // file path or label
@@ -9,13 +10,15 @@ export type ImportOutcome = {
   rejected: { location: string; message: string }[]; // one line each
 };
 
-/** A file the user named, whole; one clear line when it cannot be read. */
+/** A file the user named, whole, as text; one clear line when it cannot be read or is not text. */
 export async function readInputFile(path: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await fs.promises.readFile(path, "utf8");
+    bytes = await fs.promises.readFile(path);
   } catch (err) {
     throw unreadable(path, err);
   }
+  return decodeText(path, bytes);
 }
 
 /** A file to stream; opened first, so a missing file fails before anything starts. */

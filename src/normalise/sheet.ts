@@ -21,6 +21,7 @@ import {
   unit,
 } from "./fields.ts";
 import type { Unit } from "./currencies.ts";
+import { oneLine } from "../errors.ts";
 
 export const SHEET_SCHEMA = "ciyuan.price-sheet/1";
 
@@ -119,8 +120,9 @@ export function validateSheet(unit: SheetUnit): SheetVerdict {
 
 function validateJson(unit: JsonSheetUnit): SheetVerdict {
   const doc = unit.doc as Record<string, unknown> | null;
-  const provider = typeof doc?.provider === "string" ? doc.provider : null;
-  const asOf = typeof doc?.as_of === "string" ? doc.as_of : null;
+  // As written, for messages and quarantine; a NUL (escaped in JSON) could be neither.
+  const provider = typeof doc?.provider === "string" && !doc.provider.includes("\0") ? doc.provider : null;
+  const asOf = typeof doc?.as_of === "string" && !doc.as_of.includes("\0") ? doc.as_of : null;
   const label = `${provider ?? "?"}@${asOf ?? "?"}` + (provider && asOf ? "" : ` (#${unit.ordinal})`);
   const origin = { location: unit.location, label, provider, asOf, raw: unit.raw };
   if (typeof unit.doc !== "object" || unit.doc === null || Array.isArray(unit.doc)) {
@@ -208,5 +210,5 @@ function duplicateAt(names: string[]): { name: string; at: number; first: number
 
 /** One line naming the sheet and why it was rejected. */
 export function rejectionMessage(v: Extract<SheetVerdict, { ok: false }>): string {
-  return [v.origin.location, v.origin.label && `sheet ${v.origin.label}`, v.field, v.reason].filter(Boolean).join(": ");
+  return [v.origin.location, v.origin.label && `sheet ${oneLine(v.origin.label)}`, v.field && oneLine(v.field), oneLine(v.reason)].filter(Boolean).join(": ");
 }

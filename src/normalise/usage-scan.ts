@@ -7,18 +7,20 @@
  * physical lines are known exactly (blank lines, CRLF and quoted fields spanning lines all
  * count), and it checks what a byte scan sees for free: the record's width, the syntax of
  * each cell (token counts: digits only; periods: an ISO 8601 date-time with offset, each
- * distinct text checked once), NUL bytes and UTF-8. A plain record goes to COPY as its own
- * bytes. Anything else — quotes, surrounding spaces, a wrong width, a cell that is not plain —
- * takes the slow path: the record alone is parsed with csv-parse and judged by the same gates
- * as ever (validateUsage), then written in canonical form, or it is the file's first bad
- * record and nothing after it is read. What relates cells of a record (period_end after
- * period_start, cached input no more than input) and records of a file (a key repeated with
- * other numbers) is judged set-based in SQL on the staged rows (store-usage.ts).
+ * distinct text checked once), NUL bytes and UTF-8: text.ts's rule (`not a UTF-8 text file`),
+ * checked here over whole lines as the bytes stream by, so a character split across chunks
+ * is judged whole. A plain record goes to COPY as its own bytes. Anything else — quotes,
+ * surrounding spaces, a wrong width, a cell that is not plain — takes the slow path: the
+ * record alone is parsed with csv-parse and judged by the same gates as ever (validateUsage),
+ * then written in canonical form, or it is the file's first bad record and nothing after it
+ * is read. What relates cells of a record (period_end after period_start, cached input no
+ * more than input) and records of a file (a key repeated with other numbers) is judged
+ * set-based in SQL on the staged rows (store-usage.ts).
  */
 import { isUtf8 } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
 import { InputError } from "../errors.ts";
-import { USAGE_COLUMNS } from "../sources/index.ts";
+import { USAGE_COLUMNS, notText } from "../sources/index.ts";
 import { cellsByName, csvFailure, headerProblem, parseCsvText, toRow } from "../sources/csv.ts";
 import { parseOffsetInstant } from "./instant.ts";
 import { usageCopyLine, validateUsage } from "./usage.ts";
@@ -248,13 +250,15 @@ export class UsageCsvScanner {
         }
       }
       if (nul) {
-        this.fail(line + inner, undefined, "contains a NUL byte (not a text file?)");
+        this.error = notText(this.location);
         break;
       }
       if (next === -1) {
         if (!final) {
           if (end - start > MAX_RECORD_BYTES) {
-            this.fail(line, undefined, `not valid CSV: a record longer than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`);
+            // Binary without a line end is no record at all: what it is, is not text.
+            if (!isUtf8(data.subarray(start, charBoundary(data, start, end)))) this.error = notText(this.location);
+            else this.fail(line, undefined, `not valid CSV: a record longer than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`);
             break;
           }
           this.carry = Buffer.from(data.subarray(start));
@@ -265,7 +269,7 @@ export class UsageCsvScanner {
         fend = end > start && data[end - 1] === CR ? end - 1 : end;
       }
       if (next > badUtf8) {
-        this.fail(line + countLf(data, start, badUtf8), undefined, "not valid UTF-8 text");
+        this.error = notText(this.location);
         break;
       }
       pos = next;
@@ -428,11 +432,12 @@ function hasQuoteOrCr(data: Buffer, from: number, to: number): boolean {
   return false;
 }
 
-/** Line ends in data[from, to). */
-function countLf(data: Buffer, from: number, to: number): number {
-  let n = 0;
-  for (let i = data.indexOf(LF, from); i !== -1 && i < to; i = data.indexOf(LF, i + 1)) n++;
-  return n;
+/** The last offset in data[from, to) not inside a UTF-8 character cut by `to`. */
+function charBoundary(data: Buffer, from: number, to: number): number {
+  let at = to;
+  // Back over at most three continuation bytes (10xxxxxx) to the lead byte, and before it.
+  while (at > from && to - at < 3 && (data[at - 1]! & 0xc0) === 0x80) at--;
+  return at > from && data[at - 1]! >= 0xc0 ? at - 1 : to;
 }
 
 /** The offset of the first line in data[0, limit) that is not valid UTF-8. */

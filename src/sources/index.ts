@@ -3,5 +3,5 @@ export { parsePriceSheets, PRICE_CSV_COLUMNS, type SheetUnit, type JsonSheetUnit
 export { usageCsvUnits, usageJsonUnits, sniffUsageFormat, USAGE_COLUMNS, USAGE_SCHEMA, type UsageUnit } from "./usage.ts";
 export { fxCsvUnits, fxJsonUnits, FX_COLUMNS, FX_SCHEMA } from "./fx.ts";
 export { parseEcb, type EcbDay } from "./ecb.ts";
-export { detectFormat, formatByName, formatByContent, type TextFormat, type RecordUnit } from "./text.ts";
+export { decodeText, isText, notText, NOT_TEXT, detectFormat, formatByName, formatByContent, type TextFormat, type RecordUnit } from "./text.ts";
 export { cellsByName, type CsvRow } from "./csv.ts";

@@ -1,5 +1,6 @@
-/** Text-level helpers shared by the parsers: format detection, line numbers, BOM. */
+/** Text-level helpers shared by the parsers: decoding, format detection, line numbers, BOM. */
 import { isLosslessNumber } from "lossless-json";
+import { InputError } from "../errors.ts";
 
 /** One input record and where it came from: a CSV line, or a JSON path like `rates[2]`. */
 export type RecordUnit = { line: number | undefined; path: string; seq: number; fields: Record<string, unknown> };
@@ -46,6 +47,45 @@ export function lineIndex(text: string): (offset: number) => number {
 export function jsonErrorLine(text: string, message: string): number | undefined {
   const m = /position (\d+)/.exec(message);
   return m ? lineIndex(text)(parseInt(m[1]!, 10)) : undefined;
+}
+
+/**
+ * The one rule for what an input file must be before any parser or the database sees it:
+ * UTF-8 text. Not UTF-8 (a UTF-16 file, binary, a latin-1 export) or a NUL byte anywhere
+ * (Postgres text cannot hold one; no text file has one) is this error, naming only the file:
+ * no line or field of such bytes means anything.
+ */
+export const NOT_TEXT = "not a UTF-8 text file";
+export const notText = (location: string): InputError => new InputError(location, undefined, undefined, NOT_TEXT);
+
+/** Whether bytes are UTF-8 text: no UTF-16 byte order mark, no NUL, valid UTF-8. */
+export function isText(bytes: Uint8Array): boolean {
+  return decodeOrNull(bytes) !== null;
+}
+
+/**
+ * An input file's bytes as text, or `notText`. A UTF-8 BOM is kept (the parsers strip it),
+ * so the text hashes to the file's own bytes. A string that arrived already decoded is
+ * checked for a NUL character, the trace a lossy decoder leaves of a binary file.
+ */
+export function decodeText(location: string, input: Uint8Array | string): string {
+  const text = typeof input === "string" ? (input.includes("\0") ? null : input) : decodeOrNull(input);
+  if (text === null) throw notText(location);
+  return text;
+}
+
+// fatal: a byte sequence that is not UTF-8 throws rather than becoming U+FFFD.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function decodeOrNull(bytes: Uint8Array): string | null {
+  // FF FE / FE FF are never UTF-8; named here so the rule reads whole.
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return null;
+  if (bytes.indexOf(0) !== -1) return null;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 export const stripBom = (text: string): string => text.replace(/^\uFEFF/, "");

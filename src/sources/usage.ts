@@ -6,7 +6,7 @@ import { Readable, pipeline } from "node:stream";
 import { parse } from "csv-parse";
 import { parse as parseJson } from "lossless-json";
 import { CSV_OPTIONS, cellsByName, csvFailure, headerProblem, toRow, type ParsedRecord } from "./csv.ts";
-import { formatByContent, jsonErrorLine, stripBom, isObject, type RecordUnit } from "./text.ts";
+import { decodeText, formatByContent, jsonErrorLine, stripBom, isObject, type RecordUnit } from "./text.ts";
 import { InputError } from "../errors.ts";
 
 export const USAGE_COLUMNS = [
@@ -56,7 +56,7 @@ export async function* usageCsvUnits(location: string, stream: NodeJS.ReadableSt
 export async function* usageJsonUnits(location: string, stream: NodeJS.ReadableStream): AsyncGenerator<UsageUnit> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-  const text = stripBom(Buffer.concat(chunks).toString("utf8"));
+  const text = stripBom(decodeText(location, Buffer.concat(chunks)));
   let doc: unknown;
   try {
     doc = parseJson(text);
