@@ -5,6 +5,7 @@ import { serve } from "@hono/node-server";
 import type { Database } from "../db/index.ts";
 import type { Signer } from "../signing/index.ts";
 import { createApp } from "./app.ts";
+import type { AppDeps } from "./deps.ts";
 import { fixingEvents } from "./events.ts";
 
 export type RunningServer = { url: string; close(): Promise<void> };
@@ -18,12 +19,24 @@ export type ServerOptions = {
   hostname?: string;
   /** How long open requests (e.g. a long CSV stream) may finish before being cut, on close. */
   graceMs?: number;
+  /** The collector sources as configured, for /health and /v1/status (see AppDeps). */
+  sources?: AppDeps["sources"];
+  /** The clock of /health and /v1/status; real time when absent. */
+  now?: AppDeps["now"];
 };
 
 export async function startServer(database: Database, port: number, options: ServerOptions): Promise<RunningServer> {
   const events = await fixingEvents(database);
   const log = options.log ?? ((line: string) => process.stderr.write(`ciyuan: ${line}\n`));
-  const app = createApp({ db: database.db, signer: options.signer, events, adminToken: options.adminToken, log });
+  const app = createApp({
+    db: database.db,
+    signer: options.signer,
+    events,
+    adminToken: options.adminToken,
+    log,
+    sources: options.sources,
+    now: options.now,
+  });
   try {
     const { server, url } = await listen(app.fetch, port, options.hostname);
     return {

@@ -1,19 +1,15 @@
 /**
- * The service's own state, read for /health and /metrics: is the database answering, how
- * old is each index's latest final fixing, when did each source last run. Every read is
- * bounded in time, so a hung database makes a probe fail fast instead of hang.
+ * The service's own state, read for /health, /v1/status and /metrics: is the database
+ * answering, each index's fixing calendar and latest final fixing, whether the final that
+ * is due now is stored, when did each source last run. Every read is bounded in time, so
+ * a hung database makes a probe fail fast instead of hang. Judging what is read (ok,
+ * degraded, down) is health.ts's job, not this module's.
  */
 import { sql } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../db/index.ts";
 
 /** How long one status query may take before the database counts as unreachable. */
 export const STATUS_TIMEOUT_MS = 2000;
-
-/**
- * A final fixing older than this is stale: a daily fixing plus an hour's grace for the
- * run to finish (DST days of an index fixed in such a zone stay inside it too).
- */
-export const STALE_AFTER_SECONDS = 25 * 3600;
 
 export class StatusTimeout extends Error {
   constructor(ms: number) {
@@ -46,26 +42,29 @@ export type LatestFinal = {
   fixingTime: string | null;
   revision: number | null;
   status: "ok" | "insufficient" | null;
-  /** Whole seconds from fixing_time to now (negative for a fixing time still ahead). */
+  /** Whole seconds from fixing_time to now, never negative (a fixing time still ahead is 0). */
   ageSeconds: number | null;
   /** Epoch seconds of fixing_time, for the Prometheus gauge. */
   fixingEpoch: number | null;
 };
 
-/** Every index with its latest final fixing (latest revision), by code. */
-export async function latestFinals(db: Db, ms = STATUS_TIMEOUT_MS): Promise<LatestFinal[]> {
+/** Whole seconds from `epochSeconds` to `now`, clamped at 0: a time ahead of the clock has age 0. */
+export function ageSince(epochSeconds: number, now: Date): number {
+  return Math.max(0, Math.floor(now.getTime() / 1000 - epochSeconds));
+}
+
+/** Every index with its latest final fixing (latest revision), by code; ages as of `now`. */
+export async function latestFinals(db: Db, now: Date = new Date(), ms = STATUS_TIMEOUT_MS): Promise<LatestFinal[]> {
   const found = await withTimeout(
     rows<{
       index: string;
       fixing_time: string | null;
       revision: number | null;
       status: "ok" | "insufficient" | null;
-      age_seconds: number | null;
       fixing_epoch: number | null;
     }>(
       db,
       sql`SELECT d.code AS index, l.fixing_time, l.revision::int AS revision, l.status,
-            floor(extract(epoch FROM now() - l.fixing_time))::float8 AS age_seconds,
             extract(epoch FROM l.fixing_time)::float8 AS fixing_epoch
           FROM (SELECT DISTINCT code FROM index_definitions) d
           LEFT JOIN LATERAL (
@@ -82,9 +81,73 @@ export async function latestFinals(db: Db, ms = STATUS_TIMEOUT_MS): Promise<Late
     fixingTime: isoUtc(r.fixing_time),
     revision: r.revision,
     status: r.status,
-    ageSeconds: r.age_seconds,
+    ageSeconds: r.fixing_epoch === null ? null : ageSince(r.fixing_epoch, now),
     fixingEpoch: r.fixing_epoch,
   }));
+}
+
+export type IndexCalendar = {
+  index: string;
+  /** Of the definition in force at `now`; null when no version is in force yet. */
+  fixingLocalTime: string | null;
+  fixingTz: string | null;
+  /** When the index's first definition took effect (ISO UTC): nothing is due before it. */
+  firstValidFrom: string;
+};
+
+/** Each index's final fixing time and zone as defined at `now`, by code. */
+export async function indexCalendars(db: Db, now: Date = new Date(), ms = STATUS_TIMEOUT_MS): Promise<IndexCalendar[]> {
+  const found = await withTimeout(
+    rows<{ index: string; fixing_local_time: string | null; fixing_tz: string | null; first_valid_from: string }>(
+      db,
+      sql`SELECT c.code AS index, d.fixing_local_time, d.fixing_tz, c.first_valid_from
+          FROM (SELECT code, min(valid_from) AS first_valid_from FROM index_definitions GROUP BY code) c
+          LEFT JOIN LATERAL (
+            SELECT x.fixing_local_time, x.fixing_tz FROM index_definitions x
+            WHERE x.code = c.code AND x.valid_from <= ${now.toISOString()}::timestamptz
+            ORDER BY x.version DESC LIMIT 1
+          ) d ON true
+          ORDER BY c.code COLLATE "C"`,
+    ),
+    ms,
+  );
+  return found.map((r) => ({
+    index: r.index,
+    fixingLocalTime: r.fixing_local_time,
+    fixingTz: r.fixing_tz,
+    firstValidFrom: isoUtc(r.first_valid_from),
+  }));
+}
+
+export type StoredFinal = { revision: number; status: "ok" | "insufficient"; computedAt: string };
+
+/**
+ * The stored final fixing (latest revision) of each index at the given time, exactly: a
+ * fixing at any other time, later ones included, does not stand in for it.
+ */
+export async function finalsAt(
+  db: Db,
+  wanted: readonly { index: string; at: string }[],
+  ms = STATUS_TIMEOUT_MS,
+): Promise<Map<string, StoredFinal>> {
+  const out = new Map<string, StoredFinal>();
+  if (wanted.length === 0) return out;
+  const found = await withTimeout(
+    rows<{ index: string; revision: number; status: "ok" | "insufficient"; computed_at: string }>(
+      db,
+      sql`SELECT w.code AS index, f.revision::int AS revision, f.status, f.computed_at
+          FROM jsonb_to_recordset(${JSON.stringify(wanted.map((w) => ({ code: w.index, at: w.at })))}::jsonb)
+            AS w(code text, at timestamptz)
+          JOIN LATERAL (
+            SELECT revision, status, computed_at FROM fixings
+            WHERE index_code = w.code AND kind = 'final' AND fixing_time = w.at
+            ORDER BY revision DESC LIMIT 1
+          ) f ON true`,
+    ),
+    ms,
+  );
+  for (const r of found) out.set(r.index, { revision: r.revision, status: r.status, computedAt: isoUtc(r.computed_at) });
+  return out;
 }
 
 export type SourceStatus = {

@@ -54,6 +54,28 @@ function decodedPath(target: string): string {
   }
 }
 
+/**
+ * GET /health answers 503 by design when the service is down (the seeded history has no
+ * final fixing due today), with its own body: the one 5xx that is an answer, not a failure.
+ */
+function healthDown(req: RawRequest, answer: RawAnswer): boolean {
+  if (answer.status !== 503) return false;
+  let path: string;
+  try {
+    path = new URL(req.target, "http://localhost").pathname; // as the server resolves it: /%2E/health is /health
+  } catch {
+    return false;
+  }
+  if (!/^\/health\/?$/.test(path)) return false;
+  if (req.method === "HEAD") return true;
+  try {
+    const body = JSON.parse(answer.body.toString("utf8")) as { status?: unknown; checks?: unknown };
+    return body.status === "down" && typeof body.checks === "object";
+  } catch {
+    return false;
+  }
+}
+
 function allowedStatuses(req: RawRequest): Set<number> {
   const allowed = new Set([200, 304, 400, 404, 405]);
   const path = decodedPath(req.target).toLowerCase();
@@ -79,6 +101,7 @@ function checkAnswer(req: RawRequest, answer: RawAnswer, server: TestServer): vo
   };
   const unexpected = server.unexpected.splice(0);
   if (unexpected.length > 0) fail(`logged as unexpected: ${unexpected.join(" | ")}`);
+  if (healthDown(req, answer)) return;
   if (answer.status >= 500) fail(`a ${answer.status}`);
   if (!allowedStatuses(req).has(answer.status)) fail(`status ${answer.status} is not one this request may get`);
   if ((req.method === "HEAD" || answer.status === 304 || answer.status === 204) && answer.body.length > 0) {

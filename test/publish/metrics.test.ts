@@ -89,8 +89,8 @@ describeEachEngine("GET /metrics: HTTP request counters and latency by route pat
     const one = await serveForTest(ctx.database);
     const two = await serveForTest(ctx.database);
     try {
-      for (let i = 0; i < 2; i++) await fetch(`${one.url}/health`);
-      const labels = { method: "GET", route: "/health", status: "200" };
+      for (let i = 0; i < 2; i++) await fetch(`${one.url}/v1/status`);
+      const labels = { method: "GET", route: "/v1/status", status: "200" };
       expect(requests(await scrape(one.url), labels)).toBe(2);
       expect(requests(await scrape(two.url), labels)).toBe(0);
     } finally {

@@ -102,6 +102,7 @@ describeEachEngine("GET /openapi.json: the OpenAPI 3.1 document generated from t
       "GET /openapi.json",
       "GET /docs",
       "GET /health",
+      "GET /v1/status",
       "GET /metrics",
       "POST /v1/admin/prices/approve",
       "POST /v1/admin/indices/{code}/fixings/{fixing_time}/restate",

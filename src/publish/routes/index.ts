@@ -11,6 +11,7 @@ import * as metrics from "./metrics.ts";
 import * as openapi from "./openapi.ts";
 import * as stream from "./v1/stream.ts";
 import * as keys from "./v1/keys.ts";
+import * as status from "./v1/status.ts";
 
 export type RouteModule = { register(app: OpenAPIHono, deps: AppDeps): void };
 
@@ -29,6 +30,7 @@ export const ROUTES: RouteModule[] = [
   admin.approve,
   admin.restate,
   health,
+  status,
   metrics,
   openapi,
   docs,
