@@ -27,6 +27,11 @@ export type Database = {
    * onReconnect: the listening connection was lost and is back; what was sent meanwhile is missed.
    */
   listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>;
+  /**
+   * PGlite in a data directory only: lends this database to other `ciyuan` commands on the
+   * same directory (they work through it instead of being refused; handover.ts), until close.
+   */
+  lend?: () => Promise<void>;
 };
 
 export type OpenOptions = {
@@ -72,24 +77,55 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   }
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
   const dir = opts.dataDir;
-  if (dir && dir !== ":memory:") fs.mkdirSync(dir, { recursive: true });
+  const onDisk = dir !== undefined && dir !== ":memory:";
+  if (onDisk) fs.mkdirSync(dir, { recursive: true });
+  // One process at a time in a data directory (lock.ts): throws DatabaseInUse otherwise.
+  const lock = onDisk ? (await import("./lock.ts")).lockDataDir(dir) : undefined;
   const parsers = Object.fromEntries(TEXT_TYPES.map((oid) => [oid, (v: string) => v]));
-  const client = await PGlite.create(dir && dir !== ":memory:" ? path.join(dir, "pgdata") : undefined, {
-    parsers,
-    // Postgres' default 128MB of shared buffers live inside PGlite's WASM memory, which never
-    // shrinks: a process that read a large table kept them all. The operating system's page
-    // cache still holds the data files, so a smaller pool costs little time and keeps a
-    // command's memory low (README, "Scaling").
-    postgresqlconf: [`shared_buffers = ${PGLITE_SHARED_BUFFERS}`],
-    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
-  });
-  await client.exec("SET TIME ZONE 'UTC'");
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = await PGlite.create(onDisk ? path.join(dir, "pgdata") : undefined, {
+      parsers,
+      // Postgres' default 128MB of shared buffers live inside PGlite's WASM memory, which never
+      // shrinks: a process that read a large table kept them all. The operating system's page
+      // cache still holds the data files, so a smaller pool costs little time and keeps a
+      // command's memory low (README, "Scaling").
+      postgresqlconf: [`shared_buffers = ${PGLITE_SHARED_BUFFERS}`],
+      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    });
+    await client.exec("SET TIME ZONE 'UTC'");
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
+  let lent: { close(): Promise<void> } | undefined;
   return {
     engine: "pglite",
     db,
     location: dir ?? ":memory:",
-    close: () => client.close(),
+    close: async () => {
+      try {
+        if (lent) {
+          lock?.advertise(undefined);
+          await lent.close();
+        }
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
+    ...(lock
+      ? {
+          lend: async () => {
+            if (lent) return;
+            const { lendDatabase } = await import("./handover.ts");
+            const lending = await lendDatabase(client);
+            lent = lending;
+            lock.advertise(lending.url);
+          },
+        }
+      : {}),
     dump: () => client.dumpDataDir("none"),
     listen: async (channel, onPayload) => {
       const unlisten = await client.listen(channel, onPayload);
