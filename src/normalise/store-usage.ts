@@ -121,17 +121,24 @@ async function mergeCarefully(tx: Db, payloadId: string, staged: StagedCheck): P
       from usage_staging group by provider, model, period_start, period_end`),
   );
 
-  const [c] = await rows<{ seq: string; first_seq: string }>(
-    tx,
-    sql`with mixed as (select * from usage_keys where mixed),
-        firsts as (select s.* from usage_staging s join mixed m on s.line = m.line)
-        select s.line as seq, f.line as first_seq
-        from usage_staging s join firsts f using (provider, model, period_start, period_end)
-        where exists (select 1 from mixed)
-          and (s.input_tokens, s.cached_input_tokens, s.output_tokens)
-              is distinct from (f.input_tokens, f.cached_input_tokens, f.output_tokens)
-        order by s.line limit 1`,
-  );
+  // A key repeated with other numbers: the first record (by line) that differs from its
+  // key's first. One sort of the file in a window, only when such a key exists: a join of
+  // the staged rows with the keys (tables without statistics) can be planned as a nested
+  // loop, minutes on a file that repeats a few keys many times.
+  const [anyMixed] = await rows<{ any: boolean }>(tx, sql`select exists (select 1 from usage_keys where mixed) as any`);
+  const [c] = !anyMixed!.any
+    ? []
+    : await rows<{ seq: string; first_seq: string }>(
+        tx,
+        sql`select line as seq, first_line as first_seq from (
+              select line, first_value(line) over w as first_line,
+                     (input_tokens, cached_input_tokens, output_tokens) is distinct from
+                       (first_value(input_tokens) over w, first_value(cached_input_tokens) over w, first_value(output_tokens) over w) as differs
+              from usage_staging
+              window w as (partition by provider, model, period_start, period_end order by line)
+            ) x
+            where differs order by line limit 1`,
+      );
   if (c) return { conflict: { seq: Number(c.seq), firstSeq: Number(c.first_seq) } };
 
   const made = await tx.execute(sql`
