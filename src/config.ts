@@ -11,6 +11,8 @@ const EnvSchema = z.object({
   CIYUAN_DATA_DIR: z.string().min(1).default("./.ciyuan"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // The service's log lines: pino JSON, or pino-pretty on a terminal (auto).
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   // PKCS#8 PEM text, or a path to a PEM file; unset: a key generated once under CIYUAN_DATA_DIR.
   CIYUAN_SIGNING_KEY: z.string().min(1).optional().or(z.literal("").transform(() => undefined)),
   // Unset: the operator routes (/v1/admin/...) are off. Short tokens are refused.
@@ -19,6 +21,10 @@ const EnvSchema = z.object({
     .min(16, "must be at least 16 characters")
     .optional()
     .or(z.literal("").transform(() => undefined)),
+  // Test-only: the service's clock (`ciyuan start`'s scheduler and backfill range, /health)
+  // runs this many milliseconds ahead of (or, negative, behind) the machine's, so a drill
+  // can have a final fixing fall due at a moment it chooses (scripts/drill-outage.ts).
+  CIYUAN_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
 });
 
 export type Config = {
@@ -26,8 +32,11 @@ export type Config = {
   dataDir: string;
   port: number;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  logFormat: z.infer<typeof EnvSchema>["LOG_FORMAT"];
   signingKey: string | undefined;
   adminToken: string | undefined;
+  /** Test-only (CIYUAN_CLOCK_OFFSET_MS): see serviceClock. */
+  clockOffsetMs: number;
 };
 
 /** Parses the environment once; every entry point calls this at start. */
@@ -43,7 +52,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.CIYUAN_DATA_DIR),
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     signingKey: e.CIYUAN_SIGNING_KEY,
     adminToken: e.CIYUAN_ADMIN_TOKEN,
+    clockOffsetMs: e.CIYUAN_CLOCK_OFFSET_MS,
   };
+}
+
+/** The clock of the service: the machine's, shifted by CIYUAN_CLOCK_OFFSET_MS (0 but in drills). */
+export function serviceClock(config: Pick<Config, "clockOffsetMs">): () => Date {
+  const offset = config.clockOffsetMs;
+  return offset === 0 ? () => new Date() : () => new Date(Date.now() + offset);
 }

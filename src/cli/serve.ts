@@ -1,7 +1,9 @@
-import type { Config } from "../config.ts";
+import { serviceClock, type Config } from "../config.ts";
 import type { Database } from "../db/index.ts";
+import { createLog, type Logger } from "../log.ts";
 import { loadSigner } from "../signing/index.ts";
 import { startServer } from "../publish/server.ts";
+import { loadSourcesConfig, type SourceConfig } from "../sources/config.ts";
 import { withDatabase } from "./context.ts";
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -17,19 +19,40 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** Serves until SIGINT or SIGTERM, then closes the server (the caller closes the database). */
-export async function serveUntilSignal(database: Database, config: Config, port: number, label = ""): Promise<void> {
+/**
+ * Serves until SIGINT or SIGTERM, then closes the server (the caller closes the database).
+ * `sources` (the collector config) is what /health judges the sources by. Every line goes
+ * through the service's log (log.ts), the request failures it did not expect included.
+ */
+export async function serveUntilSignal(
+  database: Database,
+  config: Config,
+  port: number,
+  opts: { log: Logger; sources?: readonly SourceConfig[] | undefined },
+): Promise<void> {
+  const { log } = opts;
   const signer = loadSigner(config);
-  const server = await startServer(database, port, { signer, adminToken: config.adminToken });
-  process.stderr.write(`ciyuan: serving on ${server.url}${label}\n`);
+  const server = await startServer(database, port, {
+    signer,
+    adminToken: config.adminToken,
+    sources: opts.sources,
+    now: serviceClock(config),
+    log: (line) => log.error(line),
+  });
+  const where = database.engine === "pglite" ? database.location : "DATABASE_URL";
+  log.info({ url: server.url, engine: database.engine, database: where }, `serving on ${server.url}`);
   const signal = await untilSignal();
-  process.stderr.write(`ciyuan: ${signal}, shutting down\n`);
+  log.info({ signal }, `${signal}, shutting down`);
   await server.close();
 }
 
 /** `ciyuan serve`: the HTTP service alone, until SIGINT or SIGTERM. */
 export async function serve(opts: { port?: number }): Promise<void> {
   await withDatabase(async (database, config) => {
-    await serveUntilSignal(database, config, opts.port ?? config.port);
-  });
+    // The collectors may run elsewhere (`ciyuan collect`, another `ciyuan start`) on this
+    // database: /health holds the configured sources to their schedules all the same.
+    const sources = loadSourcesConfig(process.env.CIYUAN_SOURCES);
+    const log = await createLog({ level: config.logLevel, format: config.logFormat });
+    await serveUntilSignal(database, config, opts.port ?? config.port, { log, sources: sources.sources });
+  }, { service: true });
 }

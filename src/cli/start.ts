@@ -4,16 +4,16 @@
  * schedule (fixings; each collector source on its `every`) and serve until a signal.
  */
 import { DateTime } from "luxon";
-import { backfill, definitionAt, finalFixingTime, indexCodes } from "../engine/index.ts";
-import { pino } from "pino";
+import { backfill, definitionAt, finalFixingTime, indexCodes, type BackfillProgress } from "../engine/index.ts";
 import { loadSampleOnce } from "../sample/index.ts";
 import { scheduleSources, startSchedule } from "../schedule/index.ts";
 import { loadSourcesConfig } from "../sources/config.ts";
 import type { Db } from "../db/index.ts";
-import { progressPrinter } from "./backfill.ts";
+import { createLog, type Logger } from "../log.ts";
 import { loadSigner } from "../signing/index.ts";
 import { withDatabase } from "./context.ts";
 import { serveUntilSignal } from "./serve.ts";
+import { serviceClock } from "../config.ts";
 
 const BACKFILL_DAYS = 60;
 
@@ -32,28 +32,39 @@ export async function start(opts: { port?: number }): Promise<void> {
     const signer = loadSigner(config);
     // A bad sources file stops the start here, before anything runs.
     const sources = loadSourcesConfig(process.env.CIYUAN_SOURCES);
-    const now = new Date().toISOString();
+    // One log for everything the service says (log.ts): JSON lines, pretty on a terminal.
+    const log = await createLog({ level: config.logLevel, format: config.logFormat });
+    const clock = serviceClock(config);
+    const now = clock().toISOString();
     const sample = await loadSampleOnce(db, { now, days: BACKFILL_DAYS });
     if (sample.loaded) {
-      process.stderr.write(
-        `ciyuan: sample loaded: ${sample.sheets} price sheets, ${sample.fxRates} FX rates, ${sample.usageRecords} synthetic usage records\n`,
-      );
+      log.info({ sheets: sample.sheets, fx_rates: sample.fxRates, usage_records: sample.usageRecords }, "sample loaded");
     }
     for (const code of await indexCodes(db)) {
       const range = await backfillRange(db, code, now);
-      const r = await backfill(db, { index: code, ...range, signer, onProgress: progressPrinter(code) });
-      process.stderr.write(`ciyuan: ${code}: ${r.computed.length} final fixings computed, ${r.skipped} already there\n`);
+      const r = await backfill(db, { index: code, ...range, signer, now: clock(), onProgress: progressLog(log, code) });
+      log.info({ index: code, computed: r.computed.length, skipped: r.skipped }, `${code}: ${r.computed.length} final fixings computed, ${r.skipped} already there`);
     }
-    const where = database.engine === "pglite" ? database.location : "DATABASE_URL";
-    // JSON log lines on stderr, one per collection and scheduled fixing.
-    const log = pino({ level: config.logLevel }, pino.destination(2));
-    const schedule = startSchedule({ db, signer, log });
+    const schedule = startSchedule({ db, signer, log, now: clock });
     const collectors = scheduleSources(db, sources.sources, log);
     try {
-      await serveUntilSignal(database, config, opts.port ?? config.port, ` (${database.engine} at ${where})`);
+      await serveUntilSignal(database, config, opts.port ?? config.port, { log, sources: sources.sources });
     } finally {
       await collectors.stop();
       await schedule.stop();
     }
-  });
+  }, { service: true });
+}
+
+/** Backfill progress as log lines: at most one every 2 s, and the last. */
+function progressLog(log: Logger, index: string): (p: BackfillProgress) => void {
+  const started = Date.now();
+  let last = started;
+  return (p) => {
+    const now = Date.now();
+    if (p.done !== p.total && now - last < 2000) return;
+    last = now;
+    const rate = p.done / Math.max((now - started) / 1000, 0.001);
+    log.info({ index, done: p.done, total: p.total, fixing_time: p.fixingTime, per_second: Number(rate.toFixed(1)) }, `${index}: backfill ${p.done}/${p.total}`);
+  };
 }

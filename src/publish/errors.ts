@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { databaseUnavailable } from "../db/unavailable.ts";
 import { CiyuanError, type ErrorCode } from "../errors.ts";
 import { toJson } from "./json.ts";
 
@@ -52,6 +53,9 @@ export function errorFromThrown(c: Context, err: unknown, log: (line: string) =>
   if (err instanceof HTTPException && err.status < 500) {
     return errorResponse(c, err.status as ContentfulStatusCode, "bad_request", err.message || "bad request");
   }
+  // The database server is down or restarting: temporary, and not a fault of this service
+  // (/health says down meanwhile), so 503 and no log line per request.
+  if (databaseUnavailable(err)) return errorResponse(c, 503, "unavailable", "the database is unavailable; try again shortly");
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
   log(`${c.req.method} ${c.req.path}: ${detail.split("\n")[0]}`);
   return errorResponse(c, 500, "internal", "internal error");

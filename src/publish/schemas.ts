@@ -98,4 +98,5 @@ const errorResponse = (description: string) => ({
 export const ERROR_RESPONSES = {
   400: errorResponse("bad parameters"),
   404: errorResponse("unknown index, fixing or route"),
+  503: errorResponse("the database is unavailable for the moment (code `unavailable`); try again shortly"),
 } as const;

@@ -32,13 +32,15 @@ export type ServingCli = {
 
 /** Starts a long-running `ciyuan ARGS...` (serve, start) and watches stderr for its URL. */
 export function spawnServing(args: string[], env: NodeJS.ProcessEnv): ServingCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: ROOT });
+  // The URL is in the service's `serving on` log line (info): a silenced log would hide it.
+  const level = env.LOG_LEVEL === undefined || env.LOG_LEVEL === "silent" ? "info" : env.LOG_LEVEL;
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, LOG_LEVEL: level }, cwd: ROOT });
   let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   const url = new Promise<string>((resolve, reject) => {
     child.stderr.on("data", (d) => {
       stderr += d;
-      const m = /serving on (http:\/\/\S+)/.exec(stderr);
+      const m = /serving on (http:\/\/[^\s"]+)/.exec(stderr);
       if (m) resolve(m[1]!);
     });
     void exited.then(() => reject(new Error(`ciyuan ${args[0]} exited early: ${stderr}`)));
