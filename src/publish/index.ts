@@ -2,7 +2,7 @@
 //   views.ts, models.ts, settlement-view.ts, keys.ts, status.ts   reads (exact decimal text)
 //   json.ts, csv.ts, csv-tables.ts, csv-writer.ts                  exact JSON; RFC 4180 CSV
 //   respond.ts, negotiate.ts, caching.ts, errors.ts                answers: streams, Accept, ETag/304, error shape
-//   events.ts, latest-cache.ts, freshness.ts                       new fixings (LISTEN/NOTIFY), the cached latest
+//   events.ts, latest-cache.ts                                     new fixings (LISTEN/NOTIFY), the cached latest
 //   metrics.ts, page-assets.ts, pages/                             Prometheus; dashboard and widget files
 //   params.ts, schemas.ts, instants.ts, ranges.ts                  zod parameters and response shapes
 //   routes/                                                        one file per route, listed in routes/index.ts

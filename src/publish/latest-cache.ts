@@ -6,12 +6,14 @@
  *
  * Every committed fixing revision arrives as a fixing event (the database's NOTIFY) and
  * empties the cache; a load that began before such an event is not kept. On embedded PGlite
- * that is enough: the database lives in this process and calls its listeners before the
- * committing query returns, so a request sent after a commit never gets the older answer.
- * A Postgres server delivers NOTIFY on another connection, a moment after the commit, and
- * other processes write too; there each request also waits for a `version` read (the
- * highest fixing id) that began after it arrived, shared by all requests arriving meanwhile,
- * so the answer is never older than the request. An entry lives at most `maxAgeMs` anyway.
+ * the database lives in this process and calls its listeners before the committing query
+ * returns, so a request sent after a commit never gets the older answer. A Postgres server
+ * delivers NOTIFY on the service's listening connection a moment after the commit (well
+ * under a millisecond on one host): from then on — and so before any client of this
+ * service has been sent the fixing's stream event, which is the same NOTIFY — the answer
+ * has the new fixing. An entry lives at most `maxAgeMs` (1 s) in case an event is lost.
+ * (An earlier version read the highest fixing id on every request to close that moment:
+ * a database round trip per request, a third of the throughput — scripts/bench-http.ts.)
  * Once the events are closed nothing is cached any more.
  */
 import type { FixingEvents } from "./events.ts";
@@ -26,15 +28,12 @@ export type LatestCache<K extends string> = {
 export type LatestCacheOptions<K extends string> = {
   events: FixingEvents;
   load: (index: string, kind: K) => Promise<LatestBody | null>;
-  /** What changes whenever a fixing revision is committed; absent: the events alone are trusted. */
-  version?: (() => Promise<string>) | undefined;
   maxAgeMs?: number;
 };
 
 export function latestCache<K extends string>(options: LatestCacheOptions<K>): LatestCache<K> {
   const { events, load, maxAgeMs = 1_000 } = options;
-  const version = options.version && startedAfterCall(options.version);
-  type Entry = { generation: number; version: string; loadedAt: number; body: Promise<LatestBody | null> };
+  type Entry = { generation: number; loadedAt: number; body: Promise<LatestBody | null> };
   const entries = new Map<string, Entry>();
   let generation = 0;
   let live = true;
@@ -49,13 +48,13 @@ export function latestCache<K extends string>(options: LatestCacheOptions<K>): L
     },
   );
 
-  function lookup(index: string, kind: K, current: string): Promise<LatestBody | null> {
+  function lookup(index: string, kind: K): Promise<LatestBody | null> {
     const key = `${kind}\u0000${index}`;
     const now = Date.now();
     const hit = entries.get(key);
-    if (hit && hit.generation === generation && hit.version === current && now - hit.loadedAt < maxAgeMs) return hit.body;
+    if (hit && hit.generation === generation && now - hit.loadedAt < maxAgeMs) return hit.body;
     // Concurrent misses share one load; only a found answer of the current generation stays.
-    const entry: Entry = { generation, version: current, loadedAt: now, body: load(index, kind) };
+    const entry: Entry = { generation, loadedAt: now, body: load(index, kind) };
     entries.set(key, entry);
     const forget = () => {
       if (entries.get(key) === entry) entries.delete(key);
@@ -68,38 +67,7 @@ export function latestCache<K extends string>(options: LatestCacheOptions<K>): L
 
   return {
     get(index, kind) {
-      if (!live) return load(index, kind);
-      return version ? version().then((current) => lookup(index, kind, current)) : lookup(index, kind, "");
+      return live ? lookup(index, kind) : load(index, kind);
     },
-  };
-}
-
-/**
- * `read` for each caller, as of a moment after the call: a read already under way when a
- * caller arrives may predate what that caller must see, so the caller waits for the next
- * one, which every caller arriving meanwhile shares.
- */
-function startedAfterCall<T>(read: () => Promise<T>): () => Promise<T> {
-  let running: Promise<T> | null = null;
-  let queued: Promise<T> | null = null;
-  const start = (): Promise<T> => {
-    const p = read();
-    running = p;
-    const done = () => {
-      if (running === p) running = null;
-    };
-    p.then(done, done);
-    return p;
-  };
-  return () => {
-    if (!running) return start();
-    queued ??= running.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      queued = null;
-      return start();
-    });
-    return queued;
   };
 }

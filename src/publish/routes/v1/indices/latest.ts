@@ -3,7 +3,6 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../../../deps.ts";
 import { CiyuanError } from "../../../../errors.ts";
 import { bodyTag } from "../../../caching.ts";
-import { fixingsVersion, runsInProcess } from "../../../freshness.ts";
 import { fixingJson, toJson } from "../../../json.ts";
 import { latestCache } from "../../../latest-cache.ts";
 import { IndexCode, Kind } from "../../../params.ts";
@@ -37,7 +36,6 @@ export function register(app: OpenAPIHono, { db, signer, events }: AppDeps): voi
       const text = toJson(fixingJson(view, signer));
       return { text, etag: bodyTag(Buffer.from(text)) };
     },
-    version: runsInProcess(db) ? undefined : () => fixingsVersion(db),
   });
   plainGet(app, route, async (c, { param, query }) => {
     const { code } = param;
