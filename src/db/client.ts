@@ -25,8 +25,9 @@ export type Database = {
   /**
    * Calls onPayload for each NOTIFY on the channel (delivered at the sender's commit).
    * onReconnect: the listening connection was lost and is back; what was sent meanwhile is missed.
+   * onLost: the listening connection was lost (Postgres only; PGlite's never is).
    */
-  listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>;
+  listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void, onLost?: () => void): Promise<Unlisten>;
   /**
    * PGlite in a data directory only: lends this database to other `ciyuan` commands on the
    * same directory (they work through it instead of being refused; handover.ts), until close.
@@ -69,9 +70,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       db,
       location: url,
       close: () => pool.end(),
-      listen: async (channel, onPayload, onReconnect) => {
+      listen: async (channel, onPayload, onReconnect, onLost) => {
         const { listenPostgres } = await import("./listen.ts");
-        return listenPostgres(url, channel, onPayload, { onReconnect });
+        return listenPostgres(url, channel, onPayload, { onReconnect, onLost });
       },
     };
   }

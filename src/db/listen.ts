@@ -14,6 +14,8 @@ export type Unlisten = () => Promise<void>;
 export type ListenOptions = {
   /** Called each time LISTEN is in place again after the connection was lost. */
   onReconnect?: (() => void) | undefined;
+  /** Called when the listening connection is lost (until onReconnect, nothing is heard). */
+  onLost?: (() => void) | undefined;
   /** Pause before the first reconnection attempt, doubled after each failure up to maxRetryMs. */
   firstRetryMs?: number;
   maxRetryMs?: number;
@@ -65,6 +67,7 @@ export async function listenPostgres(
     if (client !== current || closed) return;
     current = null;
     client.end().catch(() => {});
+    options.onLost?.();
     scheduleReconnect();
   }
 

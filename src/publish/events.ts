@@ -18,6 +18,10 @@ export type FixingEvents = {
    * onEnd once when the events are closed. Returns the function that unsubscribes.
    */
   subscribe(listener: (fixingId: string) => void, onEnd?: () => void): () => void;
+  /** False while the listening connection is lost: commits are not heard until it is back. */
+  connected?(): boolean;
+  /** Calls `onLost` each time the listening connection is lost. Returns the unsubscriber. */
+  onLost?(onLost: () => void): () => void;
   close(): Promise<void>;
 };
 
@@ -42,6 +46,8 @@ export async function fixingEvents(
   const delivered = new Set<string>();
   let highest = 0n;
   let closed = false;
+  let connected = true;
+  const lostListeners = new Set<() => void>();
 
   function deliver(id: string): void {
     if (closed || delivered.has(id)) return;
@@ -110,7 +116,14 @@ export async function fixingEvents(
     },
     // Read synchronously, before the new connection can deliver anything: the highest id
     // heard on the lost one.
-    () => void catchUp(highest),
+    () => {
+      connected = true;
+      void catchUp(highest);
+    },
+    () => {
+      connected = false;
+      for (const l of [...lostListeners]) l();
+    },
   );
   try {
     const [row] = await rows<{ max: string }>(database.db, sql`SELECT coalesce(max(id), 0)::text AS max FROM fixings`);
@@ -129,6 +142,11 @@ export async function fixingEvents(
       }
       subscriptions.add(subscription);
       return () => void subscriptions.delete(subscription);
+    },
+    connected: () => connected && !closed,
+    onLost(onLost) {
+      lostListeners.add(onLost);
+      return () => void lostListeners.delete(onLost);
     },
     close: async () => {
       if (closed) return;

@@ -11,7 +11,8 @@
  * delivers NOTIFY on the service's listening connection a moment after the commit (well
  * under a millisecond on one host): from then on — and so before any client of this
  * service has been sent the fixing's stream event, which is the same NOTIFY — the answer
- * has the new fixing. An entry lives at most `maxAgeMs` (1 s) in case an event is lost.
+ * has the new fixing. While the listening connection is down (it is repaired in the
+ * background) every request loads; an entry lives at most `maxAgeMs` (1 s) anyway.
  * (An earlier version read the highest fixing id on every request to close that moment:
  * a database round trip per request, a third of the throughput — scripts/bench-http.ts.)
  * Once the events are closed nothing is cached any more.
@@ -37,16 +38,16 @@ export function latestCache<K extends string>(options: LatestCacheOptions<K>): L
   const entries = new Map<string, Entry>();
   let generation = 0;
   let live = true;
-  events.subscribe(
-    () => {
-      generation++;
-      entries.clear();
-    },
-    () => {
-      live = false;
-      entries.clear();
-    },
-  );
+  const forgetAll = () => {
+    generation++;
+    entries.clear();
+  };
+  events.subscribe(forgetAll, () => {
+    live = false;
+    entries.clear();
+  });
+  // While the listening connection is down a commit would go unheard: nothing is kept.
+  events.onLost?.(forgetAll);
 
   function lookup(index: string, kind: K): Promise<LatestBody | null> {
     const key = `${kind}\u0000${index}`;
@@ -67,7 +68,7 @@ export function latestCache<K extends string>(options: LatestCacheOptions<K>): L
 
   return {
     get(index, kind) {
-      return live ? lookup(index, kind) : load(index, kind);
+      return live && (events.connected?.() ?? true) ? lookup(index, kind) : load(index, kind);
     },
   };
 }

@@ -1,4 +1,4 @@
-// The latest fixing served from memory: never older than the request, on both engines.
+// The latest fixing served from memory until a fixing event, on both engines.
 import { describe, expect, it } from "vitest";
 import type { FixingEvents } from "../../src/publish/events.ts";
 import { latestCache, type LatestBody } from "../../src/publish/latest-cache.ts";
@@ -10,7 +10,14 @@ import { get } from "./http.ts";
 /** Fixing events driven by the test. */
 function handEvents() {
   const listeners = new Set<{ on: (id: string) => void; end?: (() => void) | undefined }>();
+  const lost = new Set<() => void>();
+  const link = { up: true };
   const events: FixingEvents = {
+    connected: () => link.up,
+    onLost(l) {
+      lost.add(l);
+      return () => void lost.delete(l);
+    },
     subscribe(on, end) {
       const s = { on, end };
       listeners.add(s);
@@ -21,7 +28,15 @@ function handEvents() {
       listeners.clear();
     },
   };
-  return { events, fire: (id: string) => listeners.forEach((s) => s.on(id)) };
+  return {
+    events,
+    fire: (id: string) => listeners.forEach((s) => s.on(id)),
+    lose: () => {
+      link.up = false;
+      lost.forEach((l) => l());
+    },
+    reconnect: () => void (link.up = true),
+  };
 }
 
 /** A loader counting its calls, answering `value` as it is when the load ends. */
@@ -47,6 +62,22 @@ describe("the latest answer is kept in memory until a fixing event", () => {
     fire("7");
     expect((await cache.get("CTPI", "final"))?.text).toBe("b");
     expect(state.loads).toBe(2);
+  });
+
+  it("while the listening connection is lost nothing is kept (a commit would go unheard); kept again once it is back", async () => {
+    const { events, lose, reconnect } = handEvents();
+    const { state, load } = counter("a");
+    const cache = latestCache({ events, load, maxAgeMs: 60_000 });
+    await cache.get("CTPI", "final");
+    lose();
+    state.value = "b"; // committed while nothing is heard
+    expect((await cache.get("CTPI", "final"))?.text).toBe("b");
+    await cache.get("CTPI", "final");
+    expect(state.loads).toBe(3);
+    reconnect();
+    await cache.get("CTPI", "final");
+    await cache.get("CTPI", "final");
+    expect(state.loads).toBe(4);
   });
 
   it("keeps each index and kind apart, and concurrent requests share one load", async () => {
