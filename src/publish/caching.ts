@@ -85,10 +85,31 @@ function requestHeader(c: Context, name: string): string | undefined {
 }
 
 /** The app-wide middleware (see the policy above). */
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by a route that wrote its own Cache-Control and ETag and answered If-None-Match. */
+    cachingDone: boolean;
+  }
+}
+
+/**
+ * Cache-Control, ETag and a 304 for a hot route that answers them itself (the latest
+ * fixing): headers given with the body, so the response is never re-read or re-made
+ * (touching `c.res.headers` turns @hono/node-server's light response into a full one).
+ */
+export function cachedBody(c: Context, text: string, contentType: string, etag: string): Response {
+  c.set("cachingDone", true);
+  const control = requestHeader(c, "authorization") === undefined ? REVALIDATE : NO_STORE;
+  if (control === REVALIDATE && matchesIfNoneMatch(requestHeader(c, "if-none-match"), etag)) {
+    return c.body(null, 304, { ETag: etag, "Cache-Control": control });
+  }
+  return c.body(text, 200, { "Content-Type": contentType, ETag: etag, "Cache-Control": control });
+}
+
 export function httpCaching(): MiddlewareHandler {
   return async function caching(c, next) {
     await next();
-    if (!isRead(c.req.method)) return;
+    if (!isRead(c.req.method) || c.get("cachingDone")) return;
     const res = c.res;
     if (res.status >= 400) {
       if (!res.headers.has("Cache-Control")) res.headers.set("Cache-Control", NO_STORE);

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../../../deps.ts";
 import { CiyuanError } from "../../../../errors.ts";
-import { bodyTag } from "../../../caching.ts";
+import { bodyTag, cachedBody } from "../../../caching.ts";
 import { fixingJson, toJson } from "../../../json.ts";
 import { latestCache } from "../../../latest-cache.ts";
 import { IndexCode, Kind } from "../../../params.ts";
@@ -42,7 +42,7 @@ export function register(app: OpenAPIHono, { db, signer, events }: AppDeps): voi
     const kind = query.kind ?? "final";
     const body = await latest.get(code, kind);
     if (!body) throw new CiyuanError("not_found", `no ${kind} fixing of ${code} yet`);
-    // With its ETag set here, the caching middleware need not re-read the body to hash it.
-    return c.body(body.text, 200, { "Content-Type": JSON_TYPE, ETag: body.etag });
+    // Its caching headers and 304 here, with the body: the caching middleware leaves it be.
+    return cachedBody(c, body.text, JSON_TYPE, body.etag);
   });
 }
