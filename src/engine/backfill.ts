@@ -1,4 +1,3 @@
-import { DateTime } from "luxon";
 import type { Db } from "../db/index.ts";
 import type { Signer } from "../signing/index.ts";
 import { assertOnCalendar } from "./calendar.ts";
@@ -53,7 +52,8 @@ export async function backfill(
     else computed.push(f);
     opts.onProgress?.({ done: i + 1, total: dates.length, fixingTime: at, computed: f !== null });
   }
-  const months = [...new Set(dates.map((d) => DateTime.fromISO(finalFixingTime(def, d), { zone: def.fixingTz }).toFormat("yyyy-MM")))];
+  // A date is a calendar day in the index's zone, and so is its final: its month is the date's.
+  const months = [...new Set(dates.map((d) => d.slice(0, 7)))];
   for (const month of months) {
     const reason = `backfill ${opts.from}..${opts.to}`;
     await db.transaction((tx) => settleMonth(tx, def, { month, reason, signer: opts.signer, now: opts.now }));

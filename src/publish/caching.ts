@@ -99,11 +99,16 @@ declare module "hono" {
  */
 export function cachedBody(c: Context, text: string, contentType: string, etag: string): Response {
   c.set("cachingDone", true);
-  const control = requestHeader(c, "authorization") === undefined ? REVALIDATE : NO_STORE;
+  const control = defaultCacheControl(c);
   if (control === REVALIDATE && matchesIfNoneMatch(requestHeader(c, "if-none-match"), etag)) {
     return c.body(null, 304, { ETag: etag, "Cache-Control": control });
   }
   return c.body(text, 200, { "Content-Type": contentType, ETag: etag, "Cache-Control": control });
+}
+
+/** A read answered without a Cache-Control of its own: revalidate, unless it was authorised. */
+function defaultCacheControl(c: Context): string {
+  return requestHeader(c, "authorization") === undefined ? REVALIDATE : NO_STORE;
 }
 
 export function httpCaching(): MiddlewareHandler {
@@ -118,7 +123,7 @@ export function httpCaching(): MiddlewareHandler {
     if (res.status !== 200 && res.status !== 304) return;
     if ((res.headers.get("Content-Type") ?? "").startsWith("text/event-stream")) return;
     if (!res.headers.has("Cache-Control")) {
-      res.headers.set("Cache-Control", requestHeader(c, "authorization") === undefined ? REVALIDATE : NO_STORE);
+      res.headers.set("Cache-Control", defaultCacheControl(c));
     }
     if (res.status === 304) return; // a route's own early answer (notModified)
     if (/\bno-store\b/.test(res.headers.get("Cache-Control") ?? "")) return;

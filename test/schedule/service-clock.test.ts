@@ -32,3 +32,11 @@ describe("The service clock: the machine's, shifted by CIYUAN_CLOCK_OFFSET_MS", 
     expect(() => loadConfig({ CIYUAN_CLOCK_OFFSET_MS: "soon" })).toThrow(/CIYUAN_CLOCK_OFFSET_MS/);
   });
 });
+
+describe("LOG_FORMAT: the service's log lines", () => {
+  it("is auto unless set to json or pretty; any other value is refused, naming the variable", () => {
+    expect(loadConfig({}).logFormat).toBe("auto");
+    expect(loadConfig({ LOG_FORMAT: "json" }).logFormat).toBe("json");
+    expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT/);
+  });
+});
