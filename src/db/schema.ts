@@ -197,8 +197,16 @@ export const fxRates = pgTable(
   ],
 );
 
-/** Usage figures. Keyed by (provider, model, period_start, period_end); a correction is a
- * new version of the key and supersedes the old one for fixings computed afterwards. */
+/**
+ * Usage figures. Keyed by (provider, model, period_start, period_end); a correction is a
+ * new version of the key and supersedes the old one for fixings computed afterwards.
+ *
+ * Partitioned by range of period_end, one partition per ISO week (migration 0011; drizzle
+ * does not model partitions, normalise/usage-weeks.ts makes them). Every read is a
+ * period_end range, which the planner prunes to whole weeks, so no b-tree is kept: one cost
+ * a million-row import as much as its COPY. The key is kept unique by the importer, which
+ * holds the usage import lock and checks a file's keys against the stored ones set-based.
+ */
 export const usageRecords = pgTable(
   "usage_records",
   {
@@ -229,16 +237,6 @@ export const usageRecords = pgTable(
   },
   (t) => [
     index("usage_records_supersedes").on(t.supersedes, t.batchId).where(sql`${t.supersedes} is not null`),
-    // One index serves both the key and every read (all of them by a period_end range).
-    // period_end leads because files arrive in time order, so inserts land at the right
-    // edge of the tree; text compares bytewise (C), which a key needs and strcoll is slow at.
-    uniqueIndex("usage_records_key").on(
-      t.periodEnd,
-      sql`${t.provider} collate "C"`,
-      sql`${t.model} collate "C"`,
-      t.periodStart,
-      t.version,
-    ),
     check(
       "usage_records_valid",
       sql`${t.inputTokens} >= 0 and ${t.outputTokens} >= 0 and coalesce(${t.cachedInputTokens}, 0) >= 0

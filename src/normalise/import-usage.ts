@@ -1,6 +1,8 @@
 /**
- * `importUsage`: a usage file is accepted or rejected whole. Inside one transaction it is
- * streamed by COPY into a staging table (usage-scan.ts checks each cell's syntax on the way;
+ * `importUsage`: a usage file is accepted or rejected whole. A CSV file that can be read
+ * again goes the straight way first (usage-direct.ts: one COPY into usage_records), and
+ * takes the careful way below only when that way cannot decide alone. The careful way:
+ * inside one transaction the file is streamed by COPY into a staging table (usage-scan.ts checks each cell's syntax on the way;
  * JSON records pass the gates one by one and are written as CSV rows to the same COPY),
  * judged set-based there, and merged; any bad record throws an InputError naming the first
  * one, and nothing is kept.
@@ -15,21 +17,31 @@ import { openInputStream, type ImportOutcome } from "./outcome.ts";
 import { HashTap, lockInputs, recordPayload } from "./payload.ts";
 import { checkStaged, createUsageStaging, dropUsageStaging, mergeUsage, type StagedCheck } from "./store-usage.ts";
 import { copyUsageRows } from "./usage-copy.ts";
+import { importUsageCsvDirect } from "./usage-direct.ts";
 import { UsageCsvScanner } from "./usage-scan.ts";
 import { usageCopyLine, validateUsage } from "./usage.ts";
 
-/** Records stored by one import from which the table's statistics are refreshed. */
-const ANALYZE_AFTER = 50_000;
-
-export type ImportUsageInput = { location: string; stream: NodeJS.ReadableStream; format?: "csv" | "json"; source?: string };
+export type ImportUsageInput = {
+  location: string;
+  stream: NodeJS.ReadableStream;
+  format?: "csv" | "json";
+  source?: string;
+  /** The same bytes again from the start: lets a CSV file go the straight way first. */
+  reopen?: () => Promise<NodeJS.ReadableStream>;
+};
 
 /** What staging left: the file's hash and size, or its first bad record found on the way. */
 type Staged = { sha256: string; bytes: number; error: InputError | null };
 
 export async function importUsage(db: Db, input: ImportUsageInput): Promise<ImportOutcome> {
   const { location } = input;
-  const sniffed = input.format ? { format: input.format, stream: input.stream as Readable } : await sniffUsageFormat(input.stream);
+  let sniffed = input.format ? { format: input.format, stream: input.stream as Readable } : await sniffUsageFormat(input.stream);
   const { format } = sniffed;
+  if (format === "csv" && input.reopen) {
+    const done = await importUsageCsvDirect(db, location, sniffed.stream, input.source ?? "file");
+    if (done) return done;
+    sniffed = { format, stream: (await input.reopen()) as Readable };
+  }
   const where = (seq: number) => (format === "csv" ? { line: seq, path: "" } : { line: undefined, path: `records[${seq - 1}]` });
 
   return db.transaction(async (tx) => {
@@ -49,18 +61,13 @@ export async function importUsage(db: Db, input: ImportUsageInput): Promise<Impo
       content: null, // usage files can be gigabytes; the sha256 identifies them
     });
     const merged = await mergeUsage(tx, payloadId, check);
-    await dropUsageStaging(tx);
     if ("conflict" in merged) {
       const at = where(merged.conflict.seq);
       const first = where(merged.conflict.firstSeq);
       const earlier = format === "csv" ? `line ${first.line}` : first.path;
       throw new InputError(location, at.line, at.path || "record", `same provider, model and period as ${earlier} but different token counts`);
     }
-    // A big file changes what the planner should expect of a usage window; autovacuum
-    // would see that only later, and a fixing right after the import would be planned on
-    // the old statistics (a sort where a hash belongs). Analyzed in this transaction, the
-    // new statistics count its own rows and commit with them.
-    if (merged.stored >= ANALYZE_AFTER) await tx.execute(sql`analyze usage_records`);
+    await dropUsageStaging(tx);
     return { location, stored: merged.stored, unchanged: merged.keys - merged.stored, rejected: [] };
   });
 }
@@ -140,13 +147,18 @@ async function stageJson(tx: Db, location: string, stream: Readable): Promise<St
 }
 
 export async function importUsageFile(db: Db, path: string, opts: { source?: string } = {}): Promise<ImportOutcome> {
-  const stream = await openInputStream(path);
+  const streams = [await openInputStream(path)];
+  const reopen = async () => {
+    const again = await openInputStream(path);
+    streams.push(again);
+    return again;
+  };
   try {
     const named = formatByName(path);
     // Neither .csv nor .json: importUsage tells by the first bytes.
     const format = named === "json" || named === "csv" ? named : undefined;
-    return await importUsage(db, { location: path, stream, ...(format ? { format } : {}), ...opts });
+    return await importUsage(db, { location: path, stream: streams[0]!, reopen, ...(format ? { format } : {}), ...opts });
   } finally {
-    stream.destroy();
+    for (const s of streams) s.destroy();
   }
 }

@@ -5,8 +5,9 @@
  * different numbers add version + 1, which names the version it supersedes.
  */
 import { sql } from "drizzle-orm";
-import { rows, sqlState, type Db } from "../db/index.ts";
+import { rows, type Db } from "../db/index.ts";
 import { openBatch } from "./batches.ts";
+import { makeUsageWeeksOf } from "./usage-weeks.ts";
 
 export const USAGE_STAGING = "pg_temp.usage_staging";
 
@@ -60,41 +61,12 @@ export type MergeResult = { keys: number; stored: number } | { conflict: { seq: 
 /**
  * Merges the staged records under a new input batch (opened only when something is stored);
  * or names the first record that repeats an earlier key of the file with other numbers.
- * Call after lockInputs("usage"): no other usage import runs meanwhile.
+ * Call after lockInputs("usage"): no other usage import runs meanwhile, which is what keeps
+ * the key unique (usage_records has no unique index, see its migration 0011).
  */
 export async function mergeUsage(tx: Db, payloadId: string, staged: StagedCheck): Promise<MergeResult> {
   if (staged.rows === 0) return { keys: 0, stored: 0 };
-  const [known] = await rows<{ any: boolean }>(
-    tx,
-    sql`select exists (select 1 from usage_records
-                       where period_end >= ${staged.minEnd}::timestamptz and period_end <= ${staged.maxEnd}::timestamptz) as any`,
-  );
-  if (!known!.any) {
-    // The common case: no key of the file is stored yet (none with a period_end in its
-    // range), so every record is version 1 and one INSERT ... SELECT stores them. A key
-    // repeated within the file then collides on usage_records_key, and the careful
-    // path below sorts it out.
-    try {
-      return await tx.transaction(async (sp) => {
-        const batch = await openBatch(sp, "usage", payloadId);
-        const stored = await insertAllNew(sp, payloadId, batch);
-        return { keys: stored, stored };
-      });
-    } catch (err) {
-      if (sqlState(err) !== "23505") throw err; // a key repeated in the file: the careful path
-    }
-  }
   return mergeCarefully(tx, payloadId, staged);
-}
-
-async function insertAllNew(tx: Db, payloadId: string, batch: string): Promise<number> {
-  const r = await tx.execute(sql`
-    insert into usage_records (provider, model, period_start, period_end, version,
-                               input_tokens, cached_input_tokens, output_tokens, payload_id, batch_id)
-    select provider, model, period_start, period_end, 1,
-           input_tokens, cached_input_tokens, output_tokens, ${payloadId}::bigint, ${batch}::bigint
-    from usage_staging`);
-  return affected(r);
 }
 
 /**
@@ -158,6 +130,7 @@ async function mergeCarefully(tx: Db, payloadId: string, staged: StagedCheck): P
           is distinct from (l.input_tokens, l.cached_input_tokens, l.output_tokens)`);
   if (affected(made) === 0) return { keys, stored: 0 };
 
+  await makeUsageWeeksOf(tx, "pg_temp.usage_new");
   const batch = await openBatch(tx, "usage", payloadId);
   const r = await tx.execute(sql`
     insert into usage_records (provider, model, period_start, period_end, version,

@@ -23,6 +23,7 @@ import { InputError } from "../errors.ts";
 import { USAGE_COLUMNS, notText } from "../sources/index.ts";
 import { cellsByName, csvFailure, headerProblem, parseCsvText, toRow } from "../sources/csv.ts";
 import { parseOffsetInstant } from "./instant.ts";
+import { KeyHash, KeySet } from "./usage-keys.ts";
 import { usageCopyLine, validateUsage } from "./usage.ts";
 
 const COMMA = 0x2c;
@@ -60,10 +61,24 @@ const KINDS: Record<string, Kind> = {
 // which writes the instant in UTC.
 const PLAIN_TIME = /^(\d{4})-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:0\d|1[0-5])(?::?[0-5]\d)?)$/;
 
-function plainTime(text: string): boolean {
+/** Epoch milliseconds of a plain date-time, NaN for any other text. */
+function plainTime(text: string): number {
   const m = PLAIN_TIME.exec(text);
-  return m !== null && m[1] !== "0000" && parseOffsetInstant(text).ok;
+  if (m === null || m[1] === "0000") return NaN;
+  const parsed = parseOffsetInstant(text);
+  return parsed.ok ? Date.parse(parsed.utc) : NaN;
 }
+
+const DAY_MS = 86_400_000;
+/** The UTC day (days since 1970-01-01) an instant falls on: usage_records' partition. */
+export const utcDay = (ms: number): number => Math.floor(ms / DAY_MS);
+
+/**
+ * What each COPY row starts with: its line (for the staging table), or, written straight
+ * into usage_records, its id (`first`, `first + 1`, ... in file order) and then `constant`
+ * (payload, batch and version of the import, comma-separated).
+ */
+export type RowLead = { kind: "line" } | { kind: "ids"; first: number; constant: string };
 
 /** The output of one chunk: COPY rows, grown as needed. */
 class RowBuffer {
@@ -78,15 +93,19 @@ class RowBuffer {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
-  /** `line,` (call ensure first) */
-  prefix(line: number): void {
+  /** `n,` then `constant,` when given (call ensure first, with room for the constant) */
+  prefix(n: number, constant: Buffer | null): void {
     const buf = this.buf;
     let digits = 1;
-    for (let p = 10; p <= line; p *= 10) digits++;
+    for (let p = 10; p <= n; p *= 10) digits++;
     let at = this.len + digits;
-    for (let n = line; at > this.len; n = Math.floor(n / 10)) buf[--at] = 0x30 + (n % 10);
+    for (let v = n; at > this.len; v = Math.floor(v / 10)) buf[--at] = 0x30 + (v % 10);
     buf[this.len + digits] = COMMA;
     this.len += digits + 1;
+    if (constant) {
+      this.len += constant.copy(buf, this.len);
+      buf[this.len++] = COMMA;
+    }
   }
   text(s: string): void {
     const n = Buffer.byteLength(s);
@@ -107,16 +126,55 @@ export class UsageCsvScanner {
   error: InputError | null = null;
   /** Rows written out. */
   rows = 0;
+  /** Whether a record's key (provider, model, period_start, period_end) may repeat an earlier one's. */
+  repeatedKey = false;
+  /** Rows per UTC day of period_end (usage_records' partitions). */
+  readonly days = new Map<number, number>();
 
   private kinds: Kind[] = [];
-  private lastTime: { bytes: Buffer; len: number }[] = [];
-  private readonly times = new Map<string, boolean>();
+  private lastTime: { bytes: Buffer; len: number; ms: number }[] = [];
+  private readonly times = new Map<string, number>();
+  /** Epoch ms of each time cell of the record being read (by column). */
+  private epochs: number[] = [];
+  private keyCols = { provider: -1, model: -1, start: -1, end: -1 };
+  private readonly keys = new KeySet();
+  private readonly keyHash = new KeyHash();
+  private freshDays: number[] = [];
+  private readonly constant: Buffer | null;
   private carry: Buffer | null = null;
   private line = 1; // physical line of the first byte not yet consumed
   private bomDone = false;
 
-  constructor(private readonly location: string) {}
+  constructor(
+    private readonly location: string,
+    private readonly lead: RowLead = { kind: "line" },
+  ) {
+    this.constant = lead.kind === "ids" ? Buffer.from(lead.constant) : null;
+  }
 
+  /** Days of period_end met for the first time since the last call. */
+  takeNewDays(): number[] {
+    const out = this.freshDays;
+    this.freshDays = [];
+    return out;
+  }
+
+  /** What the next row starts with, as text (for a row written by the slow path). */
+  private leadText(line: number): string {
+    return this.lead.kind === "ids" ? `${this.lead.first + this.rows},${this.lead.constant}` : String(line);
+  }
+
+  /** Counts a written row's key and day; the key is already in keyHash. */
+  private counted(endMs: number): void {
+    if (this.keys.add(this.keyHash)) this.repeatedKey = true;
+    const day = utcDay(endMs);
+    const n = this.days.get(day);
+    if (n === undefined) {
+      this.days.set(day, 1);
+      this.freshDays.push(day);
+    } else this.days.set(day, n + 1);
+    this.rows++;
+  }
   /** The next chunk of the file; returns the COPY rows of the records it completed. */
   push(chunk: Buffer): Buffer | null {
     if (this.error) return null;
@@ -292,13 +350,15 @@ export class UsageCsvScanner {
    */
   private plainRecord(data: Buffer, start: number, fend: number, line: number, out: RowBuffer): boolean {
     const mark = out.len;
-    out.ensure(fend - start + 32);
-    out.prefix(line);
+    out.ensure(fend - start + 32 + (this.constant?.length ?? 0));
+    out.prefix(this.lead.kind === "ids" ? this.lead.first + this.rows : line, this.constant);
     const o = out.buf;
     const ncols = this.kinds.length;
+    const { provider, model } = this.keyCols;
     let w = out.len;
     let col = 0;
     let fs = start;
+    let ps = 0, pe = 0, ms = 0, me = 0; // provider's and model's bytes
     for (let k = start; k < fend; k++) {
       const c = data[k]!;
       o[w++] = c;
@@ -307,6 +367,8 @@ export class UsageCsvScanner {
           out.len = mark;
           return false;
         }
+        if (col === provider) (ps = fs), (pe = k);
+        else if (col === model) (ms = fs), (me = k);
         col++;
         fs = k + 1;
       }
@@ -315,9 +377,19 @@ export class UsageCsvScanner {
       out.len = mark;
       return false;
     }
+    if (col === provider) (ps = fs), (pe = fend);
+    else if (col === model) (ms = fs), (me = fend);
     o[w++] = LF;
     out.len = w;
-    this.rows++;
+    const h = this.keyHash.reset();
+    h.bytes(data, ps, pe);
+    h.end();
+    h.bytes(data, ms, me);
+    h.end();
+    h.instant(this.epochs[this.keyCols.start]!);
+    const endMs = this.epochs[this.keyCols.end]!;
+    h.instant(endMs);
+    this.counted(endMs);
     return true;
   }
 
@@ -356,21 +428,25 @@ export class UsageCsvScanner {
           const bytes = last.bytes;
           let k = 0;
           while (k < len && data[s + k] === bytes[k]) k++;
-          if (k === len) return true;
+          if (k === len) {
+            this.epochs[col] = last.ms;
+            return true;
+          }
         }
         if (len > 40) return false;
         const text = data.toString("latin1", s, e);
-        let ok = this.times.get(text);
-        if (ok === undefined) {
+        let ms = this.times.get(text);
+        if (ms === undefined) {
           if (this.times.size >= 100_000) this.times.clear();
-          ok = plainTime(text);
-          this.times.set(text, ok);
+          ms = plainTime(text);
+          this.times.set(text, ms);
         }
-        if (ok) {
-          data.copy(last.bytes, 0, s, e);
-          last.len = len;
-        }
-        return ok;
+        if (Number.isNaN(ms)) return false;
+        data.copy(last.bytes, 0, s, e);
+        last.len = len;
+        last.ms = ms;
+        this.epochs[col] = ms;
+        return true;
       }
     }
   }
@@ -405,7 +481,10 @@ export class UsageCsvScanner {
         }
         this.columns = row.cells;
         this.kinds = row.cells.map((c) => KINDS[c]!);
-        this.lastTime = row.cells.map(() => ({ bytes: Buffer.alloc(40), len: -1 }));
+        this.lastTime = row.cells.map(() => ({ bytes: Buffer.alloc(40), len: -1, ms: NaN }));
+        this.epochs = row.cells.map(() => NaN);
+        const at = (name: string) => row.cells.indexOf(name);
+        this.keyCols = { provider: at("provider"), model: at("model"), start: at("period_start"), end: at("period_end") };
         continue;
       }
       const fields = cellsByName(this.columns, row);
@@ -415,8 +494,18 @@ export class UsageCsvScanner {
       }
       try {
         const record = validateUsage(this.location, { line: row.line, path: "", seq: row.line, fields }, "csv");
-        out.text(usageCopyLine(this.location, record, this.columns, "csv"));
-        this.rows++;
+        out.text(usageCopyLine(this.location, record, this.columns, "csv", this.leadText(row.line)));
+        const h = this.keyHash.reset();
+        const provider = Buffer.from(record.provider);
+        h.bytes(provider, 0, provider.length);
+        h.end();
+        const model = Buffer.from(record.model);
+        h.bytes(model, 0, model.length);
+        h.end();
+        h.instant(Date.parse(record.periodStart));
+        const endMs = Date.parse(record.periodEnd);
+        h.instant(endMs);
+        this.counted(endMs);
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
         this.error = err;

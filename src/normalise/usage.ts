@@ -70,10 +70,17 @@ function copyCell(text: string): string {
 const STORABLE_INSTANT = /^(?!0000)\d{4}-/;
 
 /**
- * A validated record as a row for `COPY usage_staging (line, <columns>)` in CSV: its line (or
- * position in a JSON file), then its cells in the order of `columns`, instants in UTC.
+ * A validated record as a row for `COPY usage_staging (line, <columns>)` in CSV: `lead` (its
+ * line or position in a JSON file, unless told otherwise), then its cells in the order of
+ * `columns`, instants in UTC.
  */
-export function usageCopyLine(location: string, r: UsageRecord, columns: readonly string[], format: "csv" | "json"): string {
+export function usageCopyLine(
+  location: string,
+  r: UsageRecord,
+  columns: readonly string[],
+  format: "csv" | "json",
+  lead: string = String(r.seq),
+): string {
   const fail = (field: string, reason: string) =>
     new InputError(location, format === "csv" ? r.seq : undefined, format === "csv" ? field : `records[${r.seq - 1}].${field}`, reason);
   for (const [field, instant] of [
@@ -94,5 +101,5 @@ export function usageCopyLine(location: string, r: UsageRecord, columns: readonl
     cached_input_tokens: r.cachedInputTokens ?? "",
     output_tokens: r.outputTokens,
   };
-  return `${r.seq},${columns.map((c) => cells[c]).join(",")}\n`;
+  return `${lead},${columns.map((c) => cells[c]).join(",")}\n`;
 }

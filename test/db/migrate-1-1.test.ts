@@ -73,6 +73,9 @@ for (const engine of engineNames) {
         );
         expect(b).toMatchObject({ batches: "1", unbatched: "0", states: "4", v11: "6" });
         expect(b!.supersedes).not.toBeNull();
+        // usage_records became partitioned by week (0011): the rows moved into their week
+        const weeks = await rows<{ part: string; n: string }>(db, sql`SELECT tableoid::regclass::text AS part, count(*)::text AS n FROM usage_records GROUP BY 1`);
+        expect(weeks).toEqual([{ part: "usage_records_w20260928", n: "2" }]);
         const held = await heldPrices(db, "2026-10-01T08:00:00Z");
         expect(held.map((h) => [h.model, h.component, h.heldPrice, h.acceptedPrice])).toEqual([["k2", "input", "40", "4"]]);
         const f = await computeFixing(db, { index: "CTPI", at: "2026-10-01T08:00:00Z", kind: "final" });

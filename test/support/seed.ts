@@ -45,6 +45,8 @@ export type SeedUsage = { provider: string; model: string; start: string; end: s
 export async function addUsage(db: Db, u: SeedUsage): Promise<void> {
   await db.transaction(async (tx) => {
     const batch = await openBatch(tx, "usage");
+    // usage_records is partitioned by week of period_end: the week must exist (migration 0011).
+    await tx.execute(sql`SELECT ciyuan_usage_partition((${u.end}::timestamptz AT TIME ZONE 'UTC')::date)`);
     await tx.execute(sql`INSERT INTO usage_records (provider, model, period_start, period_end, version, input_tokens,
                                                    cached_input_tokens, output_tokens, batch_id, supersedes)
       SELECT ${u.provider}, ${u.model}, ${u.start}::timestamptz, ${u.end}::timestamptz, coalesce(max(version), 0) + 1,
