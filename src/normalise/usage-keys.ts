@@ -44,16 +44,12 @@ export class KeyHash {
     this.byte(0xff);
   }
 
-  /** Epoch milliseconds (any safe integer), as two 32-bit halves. */
+  /** Epoch milliseconds (any safe integer), as two 32-bit halves mixed in whole. */
   instant(ms: number): void {
-    const hi = Math.floor(ms / 0x1_0000_0000);
-    const lo = ms - hi * 0x1_0000_0000;
-    for (const half of [hi >>> 0, lo >>> 0]) {
-      this.byte(half & 0xff);
-      this.byte((half >>> 8) & 0xff);
-      this.byte((half >>> 16) & 0xff);
-      this.byte(half >>> 24);
-    }
+    const hi = Math.floor(ms / 0x1_0000_0000) >>> 0;
+    const lo = (ms - Math.floor(ms / 0x1_0000_0000) * 0x1_0000_0000) >>> 0;
+    this.a = Math.imul(Math.imul(this.a ^ hi, 0x01000193) ^ lo, 0x01000193);
+    this.b = Math.imul(Math.imul(this.b ^ hi, 0x5bd1e995) ^ lo, 0x5bd1e995) ^ (this.b >>> 15);
   }
 }
 

@@ -128,7 +128,7 @@ export class UsageCsvScanner {
   rows = 0;
   /** Whether a record's key (provider, model, period_start, period_end) may repeat an earlier one's. */
   repeatedKey = false;
-  /** Rows per UTC day of period_end (usage_records' partitions). */
+  /** Rows per UTC day of period_end (usage_records' partitions); complete once read to its end. */
   readonly days = new Map<number, number>();
 
   private kinds: Kind[] = [];
@@ -154,6 +154,7 @@ export class UsageCsvScanner {
 
   /** Days of period_end met for the first time since the last call. */
   takeNewDays(): number[] {
+    this.flushRun();
     const out = this.freshDays;
     this.freshDays = [];
     return out;
@@ -168,12 +169,27 @@ export class UsageCsvScanner {
   private counted(endMs: number): void {
     if (this.keys.add(this.keyHash)) this.repeatedKey = true;
     const day = utcDay(endMs);
-    const n = this.days.get(day);
-    if (n === undefined) {
-      this.days.set(day, 1);
-      this.freshDays.push(day);
-    } else this.days.set(day, n + 1);
+    // Records come in runs of one day: its count is kept aside until the day changes.
+    if (day === this.runDay) this.runRows++;
+    else {
+      this.flushRun();
+      this.runDay = day;
+      this.runRows = 1;
+    }
     this.rows++;
+  }
+
+  private runDay = NaN;
+  private runRows = 0;
+
+  private flushRun(): void {
+    if (this.runRows === 0) return;
+    const n = this.days.get(this.runDay);
+    if (n === undefined) {
+      this.days.set(this.runDay, this.runRows);
+      this.freshDays.push(this.runDay);
+    } else this.days.set(this.runDay, n + this.runRows);
+    this.runRows = 0;
   }
   /** The next chunk of the file; returns the COPY rows of the records it completed. */
   push(chunk: Buffer): Buffer | null {
@@ -191,6 +207,7 @@ export class UsageCsvScanner {
     const data = this.carry ?? Buffer.alloc(0);
     this.carry = null;
     const out = this.scan(data, true);
+    this.flushRun();
     if (!this.error && !this.columns) this.error = new InputError(this.location, undefined, "header", "missing (the file is empty)");
     return out;
   }
