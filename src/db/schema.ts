@@ -59,8 +59,14 @@ export const inputBatches = pgTable(
     kind: text("kind").notNull(), // prices | usage | fx | approval | withdrawal | migration
     payloadId: ref("payload_id").references(() => payloads.id),
     committedAt: ts("committed_at").notNull().default(sql`clock_timestamp()`),
+    // Where the batch came from (operations-and-users.md section 4): sample | file | operator
+    // | collector:<source> | contributor:<name>.
+    origin: text("origin").notNull(),
   },
-  (t) => [check("input_batches_kind", sql`${t.kind} in ('prices', 'usage', 'fx', 'approval', 'withdrawal', 'migration')`)],
+  (t) => [
+    check("input_batches_kind", sql`${t.kind} in ('prices', 'usage', 'fx', 'approval', 'withdrawal', 'migration')`),
+    check("input_batches_origin", sql`${t.origin} ~ '^(sample|file|operator|collector:.+|contributor:.+)$'`),
+  ],
 );
 const batch = () => ref("batch_id").notNull().references(() => inputBatches.id);
 
@@ -234,6 +240,8 @@ export const usageRecords = pgTable(
     // The import's transaction time: clock_timestamp() per row cost a million-row import
     // about as much as its COPY's parsing of the timestamps.
     importedAt: ts("imported_at").notNull().default(sql`now()`),
+    // True when the volumes were estimated, not reported (a proxy's split of a total).
+    estimated: boolean("estimated").notNull().default(false),
   },
   (t) => [
     index("usage_records_supersedes").on(t.supersedes, t.batchId).where(sql`${t.supersedes} is not null`),
@@ -458,9 +466,54 @@ export const sourceRuns = pgTable(
     outcome: text("outcome").notNull(), // ok | not_modified | failed
     detail: text("detail"), // "N sheets", or the failure reason
     payloadId: ref("payload_id").references(() => payloads.id),
+    // Registry entries that could not be prices: [{provider, model, reason}], or null.
+    skipped: jsonb("skipped"),
   },
   (t) => [
     index("source_runs_source_finished").on(t.source, t.finishedAt),
     check("source_runs_outcome", sql`${t.outcome} in ('ok', 'not_modified', 'failed')`),
+  ],
+);
+
+/**
+ * Providers and platforms that submit usage and prices over HTTP (operations-and-users.md
+ * section 5). Only the SHA-256 of a token is kept; a revoked contributor stays, so the
+ * audit trail keeps naming it.
+ */
+export const contributors = pgTable(
+  "contributors",
+  {
+    id: id(),
+    name: text("name").notNull(),
+    tokenSha256: text("token_sha256").notNull(),
+    providers: text("providers").array().notNull(),
+    createdAt: ts("created_at").notNull().default(sql`clock_timestamp()`),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [uniqueIndex("contributors_name").on(t.name), uniqueIndex("contributors_token").on(t.tokenSha256)],
+);
+
+/** Every submission, accepted or refused: the audit trail, and the receipts to repeat. */
+export const contributions = pgTable(
+  "contributions",
+  {
+    id: id(),
+    receivedAt: ts("received_at").notNull().default(sql`clock_timestamp()`),
+    contributor: text("contributor").notNull(),
+    kind: text("kind").notNull(), // usage | prices
+    sha256: text("sha256").notNull(),
+    bytes: bigint("bytes", { mode: "bigint" }).notNull(),
+    records: integer("records").notNull(),
+    status: text("status").notNull(), // accepted | refused
+    batchId: ref("batch_id").references(() => inputBatches.id),
+    reason: text("reason"),
+    // The signed receipt as sent, so the same body again gets the same receipt.
+    receipt: jsonb("receipt"),
+  },
+  (t) => [
+    index("contributions_received").on(t.receivedAt),
+    index("contributions_body").on(t.contributor, t.kind, t.sha256),
+    check("contributions_kind", sql`${t.kind} in ('usage', 'prices')`),
+    check("contributions_status", sql`${t.status} in ('accepted', 'refused')`),
   ],
 );

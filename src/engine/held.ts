@@ -59,7 +59,7 @@ export async function approvePrice(
       sql`SELECT 1 FROM price_approvals WHERE provider = ${a.provider} AND model = ${a.model} AND sheet_as_of = ${a.asOf}::timestamptz`,
     );
     if (dup) throw new CiyuanError("conflict", `${a.provider}/${a.model} as of ${a.asOf} is already approved`);
-    const batchId = await openBatch(tx, "approval");
+    const batchId = await openBatch(tx, "approval", "operator");
     const [row] = await rows<{ id: string; approved_at: string }>(
       tx,
       sql`INSERT INTO price_approvals (provider, model, sheet_as_of, approved_by, batch_id)

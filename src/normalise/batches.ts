@@ -16,15 +16,28 @@ import { rows, type Db } from "../db/index.ts";
 
 export type BatchKind = "prices" | "usage" | "fx" | "approval" | "withdrawal";
 
+/** Where a batch came from (operations-and-users.md section 4). */
+export type Origin = "sample" | "file" | "operator" | `collector:${string}` | `contributor:${string}`;
+
+/**
+ * The origin of an import's batches from the `source` it names (payloads.source): "file"
+ * and "sample" are themselves, "contributor:<name>" too; any other is a collector's name.
+ */
+export function originOf(source: string): Origin {
+  if (source === "file" || source === "sample") return source;
+  if (source.startsWith("contributor:")) return source as Origin;
+  return `collector:${source}`;
+}
+
 /** pg_advisory_xact_lock key of the batch turn. */
 const BATCH_TURN = 7243200;
 
 /** Takes the batch turn and opens a batch; returns its number. Call inside a transaction. */
-export async function openBatch(tx: Db, kind: BatchKind, payloadId: string | null = null): Promise<string> {
+export async function openBatch(tx: Db, kind: BatchKind, origin: Origin, payloadId: string | null = null): Promise<string> {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${BATCH_TURN})`);
   const [row] = await rows<{ id: string }>(
     tx,
-    sql`INSERT INTO input_batches (kind, payload_id) VALUES (${kind}, ${payloadId}::bigint) RETURNING id::text`,
+    sql`INSERT INTO input_batches (kind, origin, payload_id) VALUES (${kind}, ${origin}, ${payloadId}::bigint) RETURNING id::text`,
   );
   return row!.id;
 }

@@ -2,6 +2,7 @@
  * `importPrices`: a file of price sheets in, each sheet accepted (stored, or unchanged)
  * or rejected whole into quarantine. One bad sheet never stops the good ones.
  */
+import { originOf } from "./batches.ts";
 import { decodeText, parsePriceSheets } from "../sources/index.ts";
 import type { Db } from "../db/index.ts";
 import { readInputFile, type ImportOutcome } from "./outcome.ts";
@@ -38,7 +39,7 @@ export async function importPrices(db: Db, input: ImportPricesInput): Promise<Im
   // Oldest first, so a sheet without a country can take it from an earlier one in the same file.
   const accepted = verdicts.filter((v) => v.ok).sort((a, b) => Date.parse(a.sheet.asOf) - Date.parse(b.sheet.asOf));
   for (const v of accepted) {
-    const result = await storeSheet(db, v.sheet, v.origin, { payloadId, knownCountries: input.knownCountries, deferFlush: true });
+    const result = await storeSheet(db, v.sheet, v.origin, { payloadId, batchOrigin: originOf(input.source ?? "file"), knownCountries: input.knownCountries, deferFlush: true });
     if (result.status === "stored") outcome.stored++;
     else if (result.status === "unchanged") outcome.unchanged++;
     else await reject({ ok: false, origin: v.origin, field: result.field, reason: result.reason });

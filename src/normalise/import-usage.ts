@@ -14,6 +14,7 @@ import { InputError } from "../errors.ts";
 import type { Db } from "../db/index.ts";
 import { USAGE_COLUMNS, formatByName, sniffUsageFormat, usageJsonUnits } from "../sources/index.ts";
 import { openInputStream, type ImportOutcome } from "./outcome.ts";
+import { originOf } from "./batches.ts";
 import { HashTap, lockInputs, recordPayload } from "./payload.ts";
 import { checkStaged, createUsageStaging, dropUsageStaging, mergeUsage, type StagedCheck } from "./store-usage.ts";
 import { copyUsageRows } from "./usage-copy.ts";
@@ -60,7 +61,7 @@ export async function importUsage(db: Db, input: ImportUsageInput): Promise<Impo
       bytes: staged.bytes,
       content: null, // usage files can be gigabytes; the sha256 identifies them
     });
-    const merged = await mergeUsage(tx, payloadId, check);
+    const merged = await mergeUsage(tx, payloadId, originOf(input.source ?? "file"), check);
     if ("conflict" in merged) {
       const at = where(merged.conflict.seq);
       const first = where(merged.conflict.firstSeq);

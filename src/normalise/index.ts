@@ -13,5 +13,5 @@ export { ecbCrossRates, validateFx, CROSS_RATE_SCALE, type FxRate } from "./fx.t
 export { plainDecimal, divideDecimals, isPositive } from "./decimal.ts";
 export { parseOffsetInstant, ecbPublicationTime } from "./instant.ts";
 export { ACTIVE_CURRENCIES, WITHDRAWN_CURRENCIES, UNITS, isActiveCurrency, isKnownCurrency, type Unit } from "./currencies.ts";
-export { openBatch, visibleWatermark, type BatchKind } from "./batches.ts";
+export { openBatch, originOf, visibleWatermark, type BatchKind, type Origin } from "./batches.ts";
 export { materialiseHolds, materialiseMissingHolds } from "./hold-states.ts";

@@ -4,7 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
-import { openBatch } from "./batches.ts";
+import { openBatch, originOf } from "./batches.ts";
 import type { FxRate } from "./fx.ts";
 
 const BATCH = 2000;
@@ -19,7 +19,7 @@ export async function storeFx(tx: Db, rates: FxRate[], opts: { source: string; p
       .map((r) => sql`(${r.seq}::int, ${r.currency}, ${r.cnyPerUnit}::numeric, ${r.asOf}::timestamptz)`);
     await tx.execute(sql`insert into fx_staging values ${sql.join(values, sql`, `)}`);
   }
-  const batchId = await openBatch(tx, "fx", opts.payloadId);
+  const batchId = await openBatch(tx, "fx", originOf(opts.source), opts.payloadId);
   const [r] = await rows<{ keys: string; stored: string }>(
     tx,
     sql`with incoming as (

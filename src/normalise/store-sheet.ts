@@ -5,7 +5,7 @@
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
 import { contentSha256, jsonText } from "./canonical.ts";
-import { openBatch } from "./batches.ts";
+import { openBatch, type Origin } from "./batches.ts";
 import { materialiseHolds } from "./hold-states.ts";
 import { lockInputs, sha256Hex } from "./payload.ts";
 import type { Sheet, SheetOrigin } from "./sheet.ts";
@@ -17,6 +17,8 @@ export type StoreSheetResult =
 
 export type StoreSheetOptions = {
   payloadId: string | null;
+  /** Where the sheet came from: its batch's origin. */
+  batchOrigin: Origin;
   knownCountries?: Record<string, string> | undefined;
   /**
    * Part of a file whose importer ends with durableBarrier(): this sheet's commit need not
@@ -40,7 +42,7 @@ export async function storeSheet(db: Db, sheet: Sheet, origin: SheetOrigin, opts
     // Writers of prices take turns (lockInputs), so nothing stores this sheet meanwhile.
     const [existing] = await rows(tx, sql`select 1 from price_sheets where ${identity} limit 1`);
     if (existing) return { status: "unchanged" };
-    const batchId = await openBatch(tx, sheet.models.length === 0 ? "withdrawal" : "prices", opts.payloadId);
+    const batchId = await openBatch(tx, sheet.models.length === 0 ? "withdrawal" : "prices", opts.batchOrigin, opts.payloadId);
     const [made] = await rows<{ id: string }>(
       tx,
       sql`insert into price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, payload_id, batch_id)

@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
-import { openBatch } from "./batches.ts";
+import { openBatch, type Origin } from "./batches.ts";
 import { makeUsageWeeksOf } from "./usage-weeks.ts";
 
 export const USAGE_STAGING = "pg_temp.usage_staging";
@@ -64,9 +64,9 @@ export type MergeResult = { keys: number; stored: number } | { conflict: { seq: 
  * Call after lockInputs("usage"): no other usage import runs meanwhile, which is what keeps
  * the key unique (usage_records has no unique index, see its migration 0011).
  */
-export async function mergeUsage(tx: Db, payloadId: string, staged: StagedCheck): Promise<MergeResult> {
+export async function mergeUsage(tx: Db, payloadId: string, origin: Origin, staged: StagedCheck): Promise<MergeResult> {
   if (staged.rows === 0) return { keys: 0, stored: 0 };
-  return mergeCarefully(tx, payloadId, staged);
+  return mergeCarefully(tx, payloadId, origin, staged);
 }
 
 /**
@@ -77,7 +77,7 @@ export async function mergeUsage(tx: Db, payloadId: string, staged: StagedCheck)
  * a lookup per record. What differs is collected first, so that a file of nothing new opens
  * no batch.
  */
-async function mergeCarefully(tx: Db, payloadId: string, staged: StagedCheck): Promise<MergeResult> {
+async function mergeCarefully(tx: Db, payloadId: string, origin: Origin, staged: StagedCheck): Promise<MergeResult> {
   // Plans over a million rows are costed high enough for JIT, whose compile time an import
   // never wins back.
   await tx.execute(sql`set local jit = off`);
@@ -131,7 +131,7 @@ async function mergeCarefully(tx: Db, payloadId: string, staged: StagedCheck): P
   if (affected(made) === 0) return { keys, stored: 0 };
 
   await makeUsageWeeksOf(tx, "pg_temp.usage_new");
-  const batch = await openBatch(tx, "usage", payloadId);
+  const batch = await openBatch(tx, "usage", origin, payloadId);
   const r = await tx.execute(sql`
     insert into usage_records (provider, model, period_start, period_end, version,
                                input_tokens, cached_input_tokens, output_tokens, payload_id, batch_id, supersedes)

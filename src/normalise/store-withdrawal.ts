@@ -4,6 +4,7 @@
  * complete list". Only the collectors write one (collect/two-fetch-rule.ts); the import
  * gates still reject a sheet without models, so a file can never withdraw a provider.
  */
+import { originOf } from "./batches.ts";
 import { stringify } from "lossless-json";
 import type { Db } from "../db/index.ts";
 import { lockInputs, recordPayload, sha256Hex } from "./payload.ts";
@@ -41,6 +42,6 @@ export async function storeWithdrawal(db: Db, w: Withdrawal): Promise<"stored" |
   });
   const sheet: Sheet = { provider: w.provider, country: w.country, asOf: w.asOf, currency: w.currency, unit: w.unit, models: [] };
   const origin = { location: w.location, label: `withdrawal of ${w.provider}`, provider: w.provider, asOf: w.asOf, raw };
-  const result = await storeSheet(db, sheet, origin, { payloadId });
+  const result = await storeSheet(db, sheet, origin, { payloadId, batchOrigin: originOf(w.source) });
   return result.status === "stored" ? "stored" : "unchanged";
 }

@@ -27,7 +27,7 @@ import type { Readable } from "node:stream";
 import { sql } from "drizzle-orm";
 import { InputError } from "../errors.ts";
 import { rows, type Db } from "../db/index.ts";
-import { openBatch } from "./batches.ts";
+import { openBatch, originOf } from "./batches.ts";
 import type { ImportOutcome } from "./outcome.ts";
 import { lockInputs } from "./payload.ts";
 import { copyRows, type CopyItem } from "./usage-copy.ts";
@@ -49,7 +49,7 @@ export async function importUsageCsvDirect(db: Db, location: string, stream: Rea
         sql`SELECT nextval('payloads_id_seq')::text AS payload, nextval('usage_records_id_seq')::text AS first`,
       );
       const first = Number(ids!.first);
-      const batch = await openBatch(tx, "usage", ids!.payload);
+      const batch = await openBatch(tx, "usage", originOf(source), ids!.payload);
       const scanner = new UsageCsvScanner(location, { kind: "ids", first, constant: `${ids!.payload},${batch},1` });
 
       async function* items(): AsyncGenerator<CopyItem> {

@@ -76,6 +76,9 @@ for (const engine of engineNames) {
         // usage_records became partitioned by week (0011): the rows moved into their week
         const weeks = await rows<{ part: string; n: string }>(db, sql`SELECT tableoid::regclass::text AS part, count(*)::text AS n FROM usage_records GROUP BY 1`);
         expect(weeks).toEqual([{ part: "usage_records_w20260928", n: "2" }]);
+        // every batch has an origin (0012): the 1.0 data came in batch 1, as files
+        const origins = await rows<{ origin: string }>(db, sql`SELECT DISTINCT origin FROM input_batches`);
+        expect(origins).toEqual([{ origin: "file" }]);
         const held = await heldPrices(db, "2026-10-01T08:00:00Z");
         expect(held.map((h) => [h.model, h.component, h.heldPrice, h.acceptedPrice])).toEqual([["k2", "input", "40", "4"]]);
         const f = await computeFixing(db, { index: "CTPI", at: "2026-10-01T08:00:00Z", kind: "final" });

@@ -162,6 +162,26 @@ describeEachEngine("usage files: the straight way", (ctx) => {
   });
 });
 
+describeEachEngine("every stored batch says where it came from (origin)", (ctx) => {
+  const origins = async (provider: string) =>
+    (await rows<{ origin: string }>(ctx.db, sql`SELECT DISTINCT b.origin FROM usage_records u JOIN input_batches b ON b.id = u.batch_id WHERE u.provider = ${provider}`)).map((r) => r.origin);
+  const period = "2026-09-03T00:00:00Z,2026-09-03T01:00:00Z";
+  it("a file is `file`, the sample `sample`, a collector `collector:<source>`, on either way", async () => {
+    await importFile(ctx.db, "o.csv", csv(`o-file,m1,${period},1,0,1`));
+    expect(await origins("o-file")).toEqual(["file"]);
+    await importUsage(ctx.db, { location: "s.csv", stream: streamOf(csv(`o-sample,m1,${period},1,0,1`)), format: "csv", source: "sample" });
+    expect(await origins("o-sample")).toEqual(["sample"]);
+    await importUsage(ctx.db, {
+      location: "c.csv",
+      stream: streamOf(csv(`o-coll,m1,${period},1,0,1`)),
+      format: "csv",
+      source: "acme-usage",
+      reopen: async () => streamOf(csv(`o-coll,m1,${period},1,0,1`)),
+    });
+    expect(await origins("o-coll")).toEqual(["collector:acme-usage"]);
+  });
+});
+
 describe("usage keys: a repeat is never missed", () => {
   const DAY = 86_400_000;
   it("KeySet.add says true exactly for a key added before, whatever the offset an instant was written with", () => {

@@ -14,7 +14,7 @@ export async function addSheet(db: Db, s: SeedSheet): Promise<string> {
   const raw = JSON.stringify(s);
   const hash = createHash("sha256").update(raw).digest("hex");
   return db.transaction(async (tx) => {
-    const batch = await openBatch(tx, "prices");
+    const batch = await openBatch(tx, "prices", "file");
     const [row] = await rows<{ id: string }>(
       tx,
       sql`INSERT INTO price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, batch_id)
@@ -33,7 +33,7 @@ export async function addSheet(db: Db, s: SeedSheet): Promise<string> {
 
 export async function addFx(db: Db, currency: string, cnyPerUnit: string, asOf: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const batch = await openBatch(tx, "fx");
+    const batch = await openBatch(tx, "fx", "file");
     await tx.execute(sql`INSERT INTO fx_rates (currency, cny_per_unit, as_of, source, batch_id)
       VALUES (${currency}, ${cnyPerUnit}::numeric, ${asOf}::timestamptz, 'test', ${batch}::bigint)`);
   });
@@ -44,7 +44,7 @@ export type SeedUsage = { provider: string; model: string; start: string; end: s
 /** Adds a usage record as a new version of its key (a correction when the key exists). */
 export async function addUsage(db: Db, u: SeedUsage): Promise<void> {
   await db.transaction(async (tx) => {
-    const batch = await openBatch(tx, "usage");
+    const batch = await openBatch(tx, "usage", "file");
     // usage_records is partitioned by week of period_end: the week must exist (migration 0011).
     await tx.execute(sql`SELECT ciyuan_usage_partition((${u.end}::timestamptz AT TIME ZONE 'UTC')::date)`);
     await tx.execute(sql`INSERT INTO usage_records (provider, model, period_start, period_end, version, input_tokens,
