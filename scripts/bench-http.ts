@@ -111,9 +111,9 @@ async function seedCiyuan(database: Database, days: number, years: number, signe
   if (!real?.t) throw new Error("the engine computed no fixing");
   await db.execute(sql`
     INSERT INTO fixings (index_code, definition_version, fixing_time, kind, revision, status, value, level,
-      p25, p50, p75, currency, constituent_count, provider_count, methodology_version, inputs_sha256, reason, computed_at)
+      p25, p50, p75, currency, constituent_count, provider_count, methodology_version, inputs_sha256, reason, computed_at, data_origin)
     SELECT ${INDEX}, 1, t, 'final', 1, 'ok', 2.5 + (extract(doy FROM t) / 1000), 1000 + extract(doy FROM t),
-      1.1, 2.2, 3.3, 'CNY', 12, 6, '1', repeat('ab', 32), 'synthetic (bench)', t + interval '5 seconds'
+      1.1, 2.2, 3.3, 'CNY', 12, 6, '1', repeat('ab', 32), 'synthetic (bench)', t + interval '5 seconds', 'sample'
     FROM generate_series(${real.t}::timestamptz - ${`${years} years`}::interval, ${real.t}::timestamptz - interval '1 day', interval '1 day') AS t`);
   const [count] = await rows<{ n: string }>(db, sql`SELECT count(*)::text AS n FROM fixings WHERE index_code = ${INDEX} AND kind = 'final'`);
   return count!.n;

@@ -126,7 +126,7 @@ async function query<T extends pg.QueryResultRow>(url: string, text: string, par
 type Service = { child: ChildProcess; lines: string[]; exited: Promise<number | null>; alive: () => boolean };
 
 function startService(env: NodeJS.ProcessEnv, offsetMs: number): Service {
-  const child = spawn(process.execPath, [CLI, "start", "--port", String(HTTP_PORT)], {
+  const child = spawn(process.execPath, [CLI, "start", "--sample", "--port", String(HTTP_PORT)], {
     env: { ...env, CIYUAN_CLOCK_OFFSET_MS: String(offsetMs) },
     cwd: ROOT,
     stdio: ["ignore", "ignore", "pipe"],

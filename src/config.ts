@@ -21,6 +21,14 @@ const EnvSchema = z.object({
     .min(16, "must be at least 16 characters")
     .optional()
     .or(z.literal("").transform(() => undefined)),
+  // Submissions a contributor token may make per minute (POST /v1/contributions/...);
+  // the 61st in a minute is answered 429 with Retry-After.
+  CIYUAN_CONTRIBUTION_RATE: z.coerce
+    .number()
+    .int("must be a whole number of requests per minute")
+    .min(1, "must be at least 1 request per minute")
+    .max(100_000)
+    .default(60),
   // Test-only: the service's clock (`ciyuan start`'s scheduler and backfill range, /health)
   // runs this many milliseconds ahead of (or, negative, behind) the machine's, so a drill
   // can have a final fixing fall due at a moment it chooses (scripts/drill-outage.ts).
@@ -35,6 +43,8 @@ export type Config = {
   logFormat: z.infer<typeof EnvSchema>["LOG_FORMAT"];
   signingKey: string | undefined;
   adminToken: string | undefined;
+  /** CIYUAN_CONTRIBUTION_RATE: submissions per contributor token per minute. */
+  contributionRate: number;
   /** Test-only (CIYUAN_CLOCK_OFFSET_MS): see serviceClock. */
   clockOffsetMs: number;
 };
@@ -55,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: e.LOG_FORMAT,
     signingKey: e.CIYUAN_SIGNING_KEY,
     adminToken: e.CIYUAN_ADMIN_TOKEN,
+    contributionRate: e.CIYUAN_CONTRIBUTION_RATE,
     clockOffsetMs: e.CIYUAN_CLOCK_OFFSET_MS,
   };
 }

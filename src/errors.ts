@@ -14,6 +14,11 @@ export const ErrorCodes = [
   // A fixing time the calendar does not have (rulebook [1.1] "Calendar"), or one not yet passed.
   "off_calendar",
   "future_fixing",
+  // Contributions (operations-and-users.md section 5): a record outside the token's scope,
+  // a body over the size limit, too many submissions in a minute.
+  "forbidden",
+  "payload_too_large",
+  "rate_limited",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

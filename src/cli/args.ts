@@ -52,3 +52,11 @@ export function parseReason(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("a restatement needs a reason");
   return value;
 }
+
+/**
+ * `--provider P`, repeatable: every value, in order. What a provider may be is checked where
+ * contributors are added (contributors/names.ts), which the grammar does not load.
+ */
+export function collectRepeated(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -6,7 +6,7 @@
  * types only (test/cli/startup.test.ts checks it).
  */
 import type { Command } from "commander";
-import { parseDate, parseFixingTime, parseIndexCode, parseInstant, parsePort, parseReason, parseRevision } from "./args.ts";
+import { collectRepeated, parseDate, parseFixingTime, parseIndexCode, parseInstant, parsePort, parseReason, parseRevision } from "./args.ts";
 import type { ImportKind } from "./import.ts";
 
 const IMPORT_KINDS: { name: ImportKind; description: string }[] = [
@@ -78,6 +78,23 @@ export function registerCommands(program: Command): void {
     .requiredOption("--as-of <iso>", "as_of of the sheet whose price is held", parseInstant)
     .action(async (opts: { provider: string; model: string; asOf: string }) => (await import("./prices.ts")).approve(opts));
 
+  const contributors = program.command("contributors").description("who may submit usage and prices over HTTP (POST /v1/contributions/...)");
+  contributors
+    .command("add")
+    .description("add a contributor; prints its token once, alone on stdout (only its SHA-256 is kept)")
+    .argument("<name>", "the contributor's name: letters, digits, '.', '_' or '-'")
+    .requiredOption("--provider <p>", "a provider whose usage and prices it may submit (repeat for several)", collectRepeated)
+    .action(async (name: string, opts: { provider: string[] }) => (await import("./contributors.ts")).add({ name, providers: opts.provider }));
+  contributors
+    .command("list")
+    .description("list contributors, oldest first: name, providers, created, revoked (tab-separated, one a line)")
+    .action(async () => (await import("./contributors.ts")).list());
+  contributors
+    .command("revoke")
+    .description("revoke a contributor's token from now on (the contributor stays in the audit trail)")
+    .argument("<name>", "the contributor's name")
+    .action(async (name: string) => (await import("./contributors.ts")).revoke({ name }));
+
   program
     .command("serve")
     .description("serve the HTTP API alone (PORT, or --port)")
@@ -86,9 +103,11 @@ export function registerCommands(program: Command): void {
 
   program
     .command("start")
-    .description("migrate, load the sample into an empty database, backfill the last 60 days, serve HTTP")
+    .description("migrate, load the sample into an empty embedded database, backfill the last 60 days, serve HTTP")
     .option("--port <n>", "port to listen on (default: PORT, else 3000)", parsePort)
-    .action(async (opts: { port?: number }) => (await import("./start.ts")).start(opts));
+    .option("--sample", "load the synthetic sample even on a Postgres server (DATABASE_URL)")
+    .option("--no-sample", "never load the synthetic sample")
+    .action(async (opts: { port?: number; sample?: boolean }) => (await import("./start.ts")).start(opts));
 
   program
     .command("collect")

@@ -35,6 +35,7 @@ export async function serveUntilSignal(
   const server = await startServer(database, port, {
     signer,
     adminToken: config.adminToken,
+    contributionRate: config.contributionRate,
     sources: opts.sources,
     now: serviceClock(config),
     log: (line) => log.error(line),

@@ -26,7 +26,7 @@ async function backfillRange(db: Db, code: string, now: string): Promise<{ from:
 }
 
 /** `ciyuan start`: sample if empty, 60 days of final fixings, the schedule and the HTTP service. */
-export async function start(opts: { port?: number }): Promise<void> {
+export async function start(opts: { port?: number; sample?: boolean }): Promise<void> {
   await withDatabase(async (database, config) => {
     const { db } = database;
     const signer = loadSigner(config);
@@ -36,8 +36,11 @@ export async function start(opts: { port?: number }): Promise<void> {
     const log = await createLog({ level: config.logLevel, format: config.logFormat });
     const clock = serviceClock(config);
     const now = clock().toISOString();
-    const sample = await loadSampleOnce(db, { now, days: BACKFILL_DAYS });
-    if (sample.loaded) {
+    // The sample (section 4 of operations-and-users.md): by default only into an empty
+    // embedded database; --no-sample never, --sample even on a server or a used database.
+    const policy = opts.sample === false ? "never" : opts.sample === true ? "asked" : config.databaseUrl ? "never" : "if-empty";
+    const sample = policy === "never" ? null : await loadSampleOnce(db, { now, days: BACKFILL_DAYS, onlyIfEmpty: policy === "if-empty" });
+    if (sample?.loaded) {
       log.info({ sheets: sample.sheets, fx_rates: sample.fxRates, usage_records: sample.usageRecords }, "sample loaded");
     }
     for (const code of await indexCodes(db)) {

@@ -1,7 +1,7 @@
 /**
  * A fetched body through the same parsers, gates and importers as `ciyuan import`:
  * price sheets, registries (import-registry.ts), FX (our CSV/JSON or ECB XML) and
- * usage. Throws an InputError (or another CiyuanError)
+ * usage, and the public usage proxy's weeks (import-rankings.ts). Throws an InputError (or another CiyuanError)
  * when the body cannot be taken; the importers keep nothing half-stored.
  */
 import { Readable } from "node:stream";
@@ -11,10 +11,15 @@ import { importFx, importPrices, importUsage, type ImportOutcome } from "../norm
 import type { SourceConfig } from "../sources/config.ts";
 import type { FetchedBody } from "../sources/fetch.ts";
 import { decodeText, formatByName } from "../sources/index.ts";
+import type { RegistrySkip } from "../sources/registry-sheet.ts";
+import { importRankings } from "./import-rankings.ts";
 import { importRegistry } from "./import-registry.ts";
 
-/** `notes`: what the registry rules did beyond storing sheets, for the run's detail line. */
-export type BodyImport = { noun: string; outcome: ImportOutcome; notes?: string[] };
+/**
+ * `notes`: what the registry rules did beyond storing sheets, for the run's detail line;
+ * `skipped`: registry entries that could not be prices, for the run record.
+ */
+export type BodyImport = { noun: string; outcome: ImportOutcome; notes?: string[]; skipped?: RegistrySkip[] };
 
 export async function importBody(db: Db, source: SourceConfig, fetched: FetchedBody, now: Date): Promise<BodyImport> {
   const location = source.url;
@@ -40,6 +45,8 @@ export async function importBody(db: Db, source: SourceConfig, fetched: FetchedB
       const stream = Readable.from([fetched.body]);
       return { noun: "record", outcome: await importUsage(db, { location, stream, source: source.name, ...(format ? { format } : {}) }) };
     }
+    case "openrouter-rankings":
+      return { noun: "record", ...(await importRankings(db, source, text)) };
   }
 }
 

@@ -2,6 +2,7 @@
  * A registry body (LiteLLM, OpenRouter) into price sheets: one sheet per mapped provider,
  * the two-fetch rule applied against the source's previous successful fetch, unchanged
  * sheets dropped (unless they confirm a held price), withdrawals stored as empty sheets.
+ * Entries that cannot be prices are skipped per model and returned, for the run record.
  */
 import { sql } from "drizzle-orm";
 import { parse, stringify } from "lossless-json";
@@ -12,11 +13,32 @@ import { importPrices, storeWithdrawal, withoutUnchangedSheets, type ImportOutco
 import type { SourceConfig } from "../sources/config.ts";
 import { litellmSheets } from "../sources/litellm.ts";
 import { openrouterSheets } from "../sources/openrouter.ts";
-import type { RegistrySheets } from "../sources/registry-sheet.ts";
+import type { RegistrySheets, RegistrySkip } from "../sources/registry-sheet.ts";
 import { lastOkPayload, payloadContent } from "./record.ts";
 import { applyTwoFetchRule, listingOf, type LatestSheet, type Listing, type RegistryDoc } from "./two-fetch-rule.ts";
 
-export type RegistryImport = { outcome: ImportOutcome; notes: string[] };
+/** `skipped`: the mapped providers' entries that could not be prices, with why. */
+export type RegistryImport = { outcome: ImportOutcome; notes: string[]; skipped: RegistrySkip[] };
+
+/**
+ * Every entry of the mapped providers was skipped: most likely the registry changed how it
+ * writes prices. Taken as a successful fetch it would start withdrawing every provider, so
+ * the source fails, and the run still records which entries and why.
+ */
+export class NothingPriced extends InputError {
+  constructor(
+    location: string,
+    readonly skipped: RegistrySkip[],
+  ) {
+    const first = skipped[0]!;
+    super(location, undefined, undefined, `no entry of the mapped providers is a price: ${skipped.length} skipped (first ${first.provider}/${first.model}: ${first.reason})`);
+  }
+}
+
+/** The skipped entries a failure carries (a NothingPriced), if any. */
+export function skippedIn(err: unknown): { skipped: RegistrySkip[] } | Record<string, never> {
+  return err instanceof NothingPriced ? { skipped: err.skipped } : {};
+}
 
 export const WITHDRAWAL_REASON = "absent from two consecutive successful fetches";
 
@@ -30,6 +52,7 @@ export async function importRegistry(db: Db, source: SourceConfig, text: string,
   // Not one mapped provider: the registry changed shape or the mapping is wrong. Taken as
   // a successful fetch it would start withdrawing every provider; it is a failure instead.
   if (fetched.providers.length === 0 && mapped.size > 0) {
+    if (fetched.skipped.length > 0) throw new NothingPriced(location, fetched.skipped);
     throw new InputError(location, undefined, undefined, `none of the mapped providers (${[...mapped].sort().join(", ")}) is in the registry`);
   }
 
@@ -59,9 +82,10 @@ export async function importRegistry(db: Db, source: SourceConfig, text: string,
   }
 
   const notes: string[] = [];
+  if (fetched.skipped.length > 0) notes.push(`${fetched.skipped.length} skipped`);
   if (rule.carried.length > 0) notes.push(`carried once: ${rule.carried.map((c) => `${c.provider}/${c.model}`).join(", ")}`);
   if (rule.withdrawn.length > 0) notes.push(`withdrawn: ${rule.withdrawn.map((w) => w.provider).join(", ")}`);
-  return { outcome, notes };
+  return { outcome, notes, skipped: fetched.skipped };
 }
 
 /**

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
 import { lockInputs, type PayloadKind } from "../normalise/payload.ts";
 import type { SourceKind } from "../sources/config.ts";
+import type { RegistrySkip } from "../sources/registry-sheet.ts";
 import { isText } from "../sources/text.ts";
 
 export type RunOutcome = "ok" | "not_modified" | "failed";
@@ -14,6 +15,7 @@ export const PAYLOAD_KIND: Record<SourceKind, PayloadKind> = {
   ecb: "fx",
   fx: "fx",
   usage: "usage",
+  "openrouter-rankings": "usage",
 };
 
 /**
@@ -41,13 +43,26 @@ export async function recordRawPayload(
   });
 }
 
+/** `skipped`: the registry entries the run could not read as prices; none is stored as null. */
 export async function recordRun(
   db: Db,
-  run: { source: string; kind: SourceKind; startedAt: Date; outcome: RunOutcome; detail: string; payloadId: string | null },
+  run: {
+    source: string;
+    kind: SourceKind;
+    startedAt: Date;
+    outcome: RunOutcome;
+    detail: string;
+    payloadId: string | null;
+    skipped?: readonly RegistrySkip[] | undefined;
+  },
 ): Promise<void> {
+  // jsonb cannot hold a NUL (`\u0000`), which a registry key or value can: it is replaced.
+  const text = (s: string) => s.replaceAll("\0", "\uFFFD");
+  const entries = (run.skipped ?? []).map((k) => ({ provider: text(k.provider), model: text(k.model), reason: text(k.reason) }));
+  const skipped = entries.length > 0 ? JSON.stringify(entries) : null;
   await db.execute(
-    sql`insert into source_runs (source, kind, started_at, outcome, detail, payload_id)
-        values (${run.source}, ${run.kind}, ${run.startedAt.toISOString()}::timestamptz, ${run.outcome}, ${run.detail}, ${run.payloadId}::bigint)`,
+    sql`insert into source_runs (source, kind, started_at, outcome, detail, payload_id, skipped)
+        values (${run.source}, ${run.kind}, ${run.startedAt.toISOString()}::timestamptz, ${run.outcome}, ${run.detail}, ${run.payloadId}::bigint, ${skipped}::jsonb)`,
   );
 }
 

@@ -62,6 +62,8 @@ export const inputBatches = pgTable(
     // Where the batch came from (operations-and-users.md section 4): sample | file | operator
     // | collector:<source> | contributor:<name>.
     origin: text("origin").notNull(),
+    // A public usage proxy's batch (a collector whose volumes stand in for real ones).
+    proxy: boolean("proxy").notNull().default(false),
   },
   (t) => [
     check("input_batches_kind", sql`${t.kind} in ('prices', 'usage', 'fx', 'approval', 'withdrawal', 'migration')`),
@@ -310,8 +312,13 @@ export const fixings = pgTable(
     fxTarget: numeric("fx_target", { mode: "string" }),
     reason: text("reason").notNull(),
     computedAt: ts("computed_at").notNull().default(sql`clock_timestamp()`),
+    // sample when any input the fixing read is sample data, else real (section 4).
+    dataOrigin: text("data_origin").notNull(),
+    // The window's tokens by origin kind and the providers listed without usage (section 4).
+    coverage: jsonb("coverage"),
   },
   (t) => [
+    check("fixings_data_origin", sql`${t.dataOrigin} in ('sample', 'real')`),
     uniqueIndex("fixings_identity").on(t.indexCode, t.kind, t.fixingTime, t.revision),
     check("fixings_kind", sql`${t.kind} in ('final', 'indicative')`),
     check("fixings_status", sql`${t.status} in ('ok', 'insufficient')`),
@@ -350,6 +357,10 @@ export const fixingConstituents = pgTable(
     costCny: numeric("cost_cny", { mode: "string" }),
     // 1.1: the sheets whose prices were used, per component [input, cached_input, output].
     priceSheetIds: bigint("price_sheet_ids", { mode: "bigint" }).array(),
+    // The origin kinds of the window's usage (contributor, proxy, file, collector, sample),
+    // and whether any of its volumes were estimated (null: stored before they were kept).
+    origins: text("origins").array(),
+    estimated: boolean("estimated"),
   },
   (t) => [primaryKey({ columns: [t.fixingId, t.provider, t.model] })],
 );

@@ -32,7 +32,7 @@ export function constituents(def: IndexDefinition, a: At): SQL {
            pout.accepted_price AS out_price, pout.accepted_currency AS out_currency, pout.accepted_sheet_id AS out_sheet, pout.held AS out_held,
            xin.cny_per_unit AS in_fx, xc.cny_per_unit AS c_fx, xout.cny_per_unit AS out_fx, xin.fx_rate_id,
            coalesce(u.v_in, 0) AS v_in, coalesce(u.v_c, 0) AS v_c, coalesce(u.v_out, 0) AS v_out,
-           u.provider IS NOT NULL AS has_usage
+           u.provider IS NOT NULL AS has_usage, u.origins, u.estimated AS usage_estimated
     FROM keys k
     LEFT JOIN sheets s ON s.provider = k.provider
     LEFT JOIN listed l ON l.provider = k.provider AND l.model = k.model

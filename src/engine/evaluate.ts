@@ -15,7 +15,7 @@ import { constituents, type ExclusionReason } from "./constituents.ts";
 import { roundRatio } from "./decimal.ts";
 import type { IndexDefinition } from "./definitions.ts";
 import { acceptedPrices } from "./holds.ts";
-import { fxInForce, sheetsInForce, usageInWindow } from "./inputs.ts";
+import { coverageOfInputs, fxInForce, sheetsInForce, usageInWindow } from "./inputs.ts";
 import { chainLevel, type PreviousFixing } from "./level.ts";
 import { basketStats } from "./value.ts";
 
@@ -46,6 +46,9 @@ export type Constituent = {
   outputTokens: string;
   held: ("input" | "cached_input" | "output")[];
   fxRateId: string | null;
+  /** The origin kinds of its window's usage, and whether any of it was estimated. */
+  origins: string[];
+  estimated: boolean;
   components: { input: ComponentInput; cached_input: ComponentInput; output: ComponentInput };
 };
 
@@ -79,7 +82,13 @@ export type Evaluation = Published & {
   sheets: SheetUsed[];
   fx: FxUsed[];
   providers: number;
+  /** sample when any input read is sample data (operations-and-users.md section 4). */
+  dataOrigin: "sample" | "real";
+  coverage: Coverage;
 };
+
+/** The window's tokens (input + output) by origin kind, and the listed providers without usage. */
+export type Coverage = { tokens: Record<string, string>; providersWithoutUsage: string[] };
 
 type Row = {
   provider: string | null;
@@ -127,6 +136,11 @@ type Row = {
   p75: string | null;
   level: string;
   fx_target: string | null;
+  origins: string[] | null;
+  usage_estimated: boolean | null;
+  coverage_tokens: string;
+  any_sample: boolean;
+  providers_without_usage: string[];
 };
 
 export async function evaluate(
@@ -144,6 +158,7 @@ export async function evaluate(
     ${fxInForce(a)},
     ${acceptedPrices(a)},
     ${usageInWindow(def, a)},
+    ${coverageOfInputs()},
     ${constituents(def, a)},
     ${cappedWeights(def)},
     ${basketStats(def)},
@@ -154,7 +169,7 @@ export async function evaluate(
              j.in_price::text, j.in_currency, j.in_sheet::text, j.in_held,
              j.c_price::text, j.c_currency, j.c_sheet::text, j.c_held,
              j.out_price::text, j.out_currency, j.out_sheet::text, j.out_held,
-             j.fx_rate_id::text,
+             j.fx_rate_id::text, j.origins, j.usage_estimated,
              w.capped, w.weight_num::text, w.weight_den::text, w.volume::text, w.cost::text,
              ${roundRatio(sql`w.weight_num`, sql`w.weight_den`, 8)}::text AS weight,
              ${roundRatio(sql`w.volume`, sql`w.s`, 8)}::text AS raw_weight,
@@ -166,8 +181,12 @@ export async function evaluate(
              CASE WHEN w.c_price IS NOT NULL THEN ${r6(sql`w.cached_cny`, fxT)} END::text AS list_cached_input_price
       FROM judged j LEFT JOIN weights w ON w.provider = j.provider AND w.model = j.model)
     SELECT i.*, b.n, b.providers AS n_providers, b.value::text, b.p25::text, b.p50::text, b.p75::text,
-           ch.level::text AS level, (SELECT cny_per_unit FROM target)::text AS fx_target
-    FROM basket b CROSS JOIN chain ch LEFT JOIN items i ON true
+           ch.level::text AS level, (SELECT cny_per_unit FROM target)::text AS fx_target,
+           cv.tokens::text AS coverage_tokens, cv.sample AS any_sample,
+           (SELECT coalesce(array_agg(s.provider ORDER BY s.provider COLLATE "C"), '{}') FROM sheets s
+            WHERE (${def.universeCountry}::text IS NULL OR s.country = ${def.universeCountry}::text)
+              AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.provider = s.provider)) AS providers_without_usage
+    FROM basket b CROSS JOIN chain ch CROSS JOIN coverage cv LEFT JOIN items i ON true
     ORDER BY i.provider COLLATE "C", i.model COLLATE "C"`,
   );
   const head = found[0]!;
@@ -190,6 +209,8 @@ export async function evaluate(
     fxTarget: head.fx_target,
     ...published,
     providers: head.n_providers,
+    dataOrigin: head.any_sample ? "sample" : "real",
+    coverage: { tokens: JSON.parse(head.coverage_tokens) as Record<string, string>, providersWithoutUsage: head.providers_without_usage },
     constituents: items.filter((r) => r.exclusion === null).map(toConstituent),
     exclusions: items.filter((r) => r.exclusion !== null).map(toExclusion),
     sheets,
@@ -234,6 +255,8 @@ function toConstituent(r: Row): Constituent {
     outputTokens: r.v_out!,
     held,
     fxRateId: r.fx_rate_id,
+    origins: r.origins ?? [],
+    estimated: r.usage_estimated === true,
     components: {
       input: component(r.in_price, r.in_currency, r.in_sheet, r.in_held),
       cached_input: component(r.c_price, r.c_currency, r.c_sheet, r.c_held),

@@ -4,6 +4,7 @@
  * as a new revision and sign it. Nothing is updated in place: a recompute of the same index,
  * kind and fixing_time adds revision n+1 with its reason.
  */
+import { storedCoverage } from "./coverage.ts";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { isoUtc, rows, type Db } from "../db/index.ts";
@@ -160,14 +161,15 @@ async function store(tx: Db, def: IndexDefinition, req: FixingRequest, e: Evalua
     sql`
     INSERT INTO fixings (index_code, definition_version, fixing_time, kind, revision, status, value, level, p25, p50, p75,
                          currency, constituent_count, provider_count, prev_fixing_id, carried_from_fixing_id,
-                         methodology_version, inputs_sha256, inputs_watermark, fx_target, reason)
+                         methodology_version, inputs_sha256, inputs_watermark, fx_target, reason, data_origin, coverage)
     SELECT ${def.code}, ${def.version}, ${req.at}::timestamptz, ${req.kind}, coalesce(max(revision), 0) + 1, ${e.status},
            ${e.value}::numeric, ${e.level}::numeric, ${e.p25}::numeric, ${e.p50}::numeric, ${e.p75}::numeric,
            ${def.currency}, ${e.constituents.length}, ${e.providers},
            ${ok ? (e.prev?.id ?? null) : null}::bigint, ${ok ? null : (e.prev?.id ?? null)}::bigint,
            ${def.methodologyVersion}, ${hash}, ${e.watermark}::bigint, ${e.fxTarget}::numeric,
            CASE WHEN count(*) = 0 THEN coalesce(${req.reason ?? null}::text, 'initial')
-                ELSE coalesce(${req.reason ?? null}::text, 'recompute') END
+                ELSE coalesce(${req.reason ?? null}::text, 'recompute') END,
+           ${e.dataOrigin}, ${JSON.stringify(storedCoverage(e.coverage))}::jsonb
     FROM fixings
     WHERE index_code = ${def.code} AND kind = ${req.kind} AND fixing_time = ${req.at}::timestamptz
     RETURNING id::text, revision, fixing_time`,
@@ -198,23 +200,27 @@ async function store(tx: Db, def: IndexDefinition, req: FixingRequest, e: Evalua
         volume: c.volume,
         cost_cny: c.costCny,
         price_sheet_ids: [c.components.input?.sheet ?? null, c.components.cached_input?.sheet ?? null, c.components.output?.sheet ?? null],
+        origins: c.origins,
+        estimated: c.estimated,
       })),
     );
     await tx.execute(sql`
       INSERT INTO fixing_constituents (fixing_id, provider, model, raw_weight, weight, capped, price, input_price, output_price,
                                        blended_price, list_input_price, list_cached_input_price, input_tokens,
                                        cached_input_tokens, output_tokens, held, sheet_id, fx_rate_id,
-                                       weight_num, weight_den, volume, cost_cny, price_sheet_ids)
+                                       weight_num, weight_den, volume, cost_cny, price_sheet_ids, origins, estimated)
       SELECT ${id}::bigint, r.provider, r.model, r.raw_weight::numeric, r.weight::numeric, r.capped, r.price::numeric,
              r.input_price::numeric, r.output_price::numeric, r.blended_price::numeric, r.list_input_price::numeric,
              r.list_cached_input_price::numeric, r.input_tokens::numeric, r.cached_input_tokens::numeric,
              r.output_tokens::numeric, ARRAY(SELECT json_array_elements_text(r.held)), r.sheet_id::bigint, r.fx_rate_id::bigint,
              r.weight_num::numeric, r.weight_den::numeric, r.volume::numeric, r.cost_cny::numeric,
-             ARRAY(SELECT x::bigint FROM json_array_elements_text(r.price_sheet_ids) AS x)
+             ARRAY(SELECT x::bigint FROM json_array_elements_text(r.price_sheet_ids) AS x),
+             ARRAY(SELECT json_array_elements_text(r.origins)), r.estimated
       FROM json_to_recordset(${json}::json) AS r(provider text, model text, raw_weight text, weight text, capped boolean,
         price text, input_price text, output_price text, blended_price text, list_input_price text,
         list_cached_input_price text, input_tokens text, cached_input_tokens text, output_tokens text, held json,
-        sheet_id text, fx_rate_id text, weight_num text, weight_den text, volume text, cost_cny text, price_sheet_ids json)`);
+        sheet_id text, fx_rate_id text, weight_num text, weight_den text, volume text, cost_cny text, price_sheet_ids json,
+        origins json, estimated boolean)`);
   }
   if (e.exclusions.length > 0) {
     const json = JSON.stringify(

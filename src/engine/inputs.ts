@@ -47,17 +47,47 @@ export function fxInForce(a: At): SQL {
  * `usage`: V_in, V_c, V_out per (provider, model) over W(T) = (T - window, T] on
  * period_end. Of each record key the latest version up to the watermark counts: a record
  * is left out when a correction of it (a record that `supersedes` it) is within the
- * watermark. Corrections are few, so this is one scan of the window, grouped.
+ * watermark. Corrections are few, so this is one scan of the window, grouped — by batch
+ * too (`usage_by_batch`), so that each (provider, model) also says the origin kinds of its
+ * volumes and whether any was estimated, from the batches' origins, without a second scan.
  */
 export function usageInWindow(def: Pick<IndexDefinition, "usageWindow">, a: At): SQL {
-  return sql`usage AS (
+  return sql`usage_by_batch AS (
+    SELECT u.provider, u.model, u.batch_id,
+           sum(u.input_tokens) AS v_in, sum(coalesce(u.cached_input_tokens, 0)) AS v_c, sum(u.output_tokens) AS v_out,
+           bool_or(u.estimated) AS estimated
+    FROM usage_records u
+    WHERE u.period_end > ${T(a)} - ${def.usageWindow}::interval AND u.period_end <= ${T(a)}
+      AND u.batch_id <= ${W(a)}
+      AND u.id NOT IN (SELECT supersedes FROM usage_records WHERE supersedes IS NOT NULL AND batch_id <= ${W(a)})
+    GROUP BY u.provider, u.model, u.batch_id),
+  usage_origin AS (
+    SELECT ub.*, ${ORIGIN_KIND} AS origin_kind
+    FROM usage_by_batch ub JOIN input_batches b ON b.id = ub.batch_id),
+  usage AS (
     SELECT provider, model,
-           sum(input_tokens)::numeric AS v_in,
-           sum(coalesce(cached_input_tokens, 0))::numeric AS v_c,
-           sum(output_tokens)::numeric AS v_out
-    FROM usage_records
-    WHERE period_end > ${T(a)} - ${def.usageWindow}::interval AND period_end <= ${T(a)}
-      AND batch_id <= ${W(a)}
-      AND id NOT IN (SELECT supersedes FROM usage_records WHERE supersedes IS NOT NULL AND batch_id <= ${W(a)})
+           sum(v_in)::numeric AS v_in, sum(v_c)::numeric AS v_c, sum(v_out)::numeric AS v_out,
+           array_agg(DISTINCT origin_kind ORDER BY origin_kind) AS origins, bool_or(estimated) AS estimated
+    FROM usage_origin
     GROUP BY provider, model)`;
+}
+
+/** A batch's origin kind (operations-and-users.md section 4), from `b` (input_batches). */
+const ORIGIN_KIND = sql`CASE WHEN b.origin = 'sample' THEN 'sample' WHEN b.origin = 'file' THEN 'file'
+       WHEN b.origin LIKE 'contributor:%' THEN 'contributor' WHEN b.proxy THEN 'proxy'
+       WHEN b.origin LIKE 'collector:%' THEN 'collector' ELSE 'file' END`;
+
+/**
+ * `coverage`: the window's tokens (input + output) by origin kind, and whether any input
+ * the fixing read (usage in the window, a sheet or FX rate in force) is sample data.
+ */
+export function coverageOfInputs(): SQL {
+  return sql`coverage AS (
+    SELECT (SELECT coalesce(json_object_agg(origin_kind, tokens::text ORDER BY origin_kind), '{}'::json)
+            FROM (SELECT origin_kind, sum(v_in + v_out) AS tokens FROM usage_origin GROUP BY origin_kind) k) AS tokens,
+           (EXISTS (SELECT 1 FROM usage_origin WHERE origin_kind = 'sample')
+            OR EXISTS (SELECT 1 FROM sheets s JOIN price_sheets ps ON ps.id = s.sheet_id
+                       JOIN input_batches b ON b.id = ps.batch_id WHERE b.origin = 'sample')
+            OR EXISTS (SELECT 1 FROM fx JOIN fx_rates r ON r.id = fx.fx_rate_id
+                       JOIN input_batches b ON b.id = r.batch_id WHERE b.origin = 'sample')) AS sample)`;
 }

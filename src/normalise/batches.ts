@@ -33,11 +33,18 @@ export function originOf(source: string): Origin {
 const BATCH_TURN = 7243200;
 
 /** Takes the batch turn and opens a batch; returns its number. Call inside a transaction. */
-export async function openBatch(tx: Db, kind: BatchKind, origin: Origin, payloadId: string | null = null): Promise<string> {
+export async function openBatch(
+  tx: Db,
+  kind: BatchKind,
+  origin: Origin,
+  payloadId: string | null = null,
+  opts: { proxy?: boolean } = {},
+): Promise<string> {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${BATCH_TURN})`);
   const [row] = await rows<{ id: string }>(
     tx,
-    sql`INSERT INTO input_batches (kind, origin, payload_id) VALUES (${kind}, ${origin}, ${payloadId}::bigint) RETURNING id::text`,
+    sql`INSERT INTO input_batches (kind, origin, payload_id, proxy)
+        VALUES (${kind}, ${origin}, ${payloadId}::bigint, ${opts.proxy === true}) RETURNING id::text`,
   );
   return row!.id;
 }

@@ -20,7 +20,7 @@ import { checkStaged, createUsageStaging, dropUsageStaging, mergeUsage, type Sta
 import { copyUsageRows } from "./usage-copy.ts";
 import { importUsageCsvDirect } from "./usage-direct.ts";
 import { UsageCsvScanner } from "./usage-scan.ts";
-import { usageCopyLine, validateUsage } from "./usage.ts";
+import { usageCopyLine, validateUsage, type UsageRecord } from "./usage.ts";
 
 export type ImportUsageInput = {
   location: string;
@@ -145,6 +145,53 @@ async function stageJson(tx: Db, location: string, stream: Readable): Promise<St
   }
   await copyUsageRows(tx, location, USAGE_COLUMNS, copyRows());
   return { sha256: tap.digest(), bytes: tap.bytes, error: null };
+}
+
+export type ImportUsageRecordsInput = {
+  location: string;
+  /** The collector's name: the batch's origin is `collector:<source>` (originOf). */
+  source: string;
+  /** The body the records were read from, which the payload row identifies. */
+  sha256: string;
+  bytes: number;
+  /** Validated records (validateUsage), at most one per key; `estimated` is stored with each. */
+  records: readonly (UsageRecord & { estimated: boolean })[];
+  /** A public usage proxy's records: the batch's origin kind is `proxy` (input_batches.proxy). */
+  proxy?: boolean;
+};
+
+/**
+ * Records already read and judged elsewhere (a public usage proxy's week, which is not a
+ * usage file) through the same staging, checks and merge as a file: accepted whole or not
+ * at all, an unchanged record stores nothing, and usage_records.estimated is kept. A
+ * record's `seq` is its position in the body (`models[seq - 1]` in a conflict's message).
+ */
+export async function importUsageRecords(db: Db, input: ImportUsageRecordsInput): Promise<ImportOutcome & { batch?: string }> {
+  const { location } = input;
+  const columns = [...USAGE_COLUMNS, "estimated"] as const;
+  return db.transaction(async (tx) => {
+    await createUsageStaging(tx);
+    async function* copyRows(): AsyncGenerator<Buffer> {
+      for (const r of input.records) {
+        // usageCopyLine writes the usage columns and ends the row; the flag is the last cell.
+        const row = usageCopyLine(location, r, USAGE_COLUMNS, "json");
+        yield Buffer.from(`${row.slice(0, -1)},${r.estimated ? "t" : "f"}\n`);
+      }
+    }
+    await copyUsageRows(tx, location, columns, copyRows());
+    const check = await checkStaged(tx);
+    const bad = firstBadRecord(location, check, null, (seq) => ({ line: undefined, path: `models[${seq - 1}]` }));
+    if (bad) throw bad;
+
+    await lockInputs(tx, "usage");
+    const payloadId = await recordPayload(tx, { kind: "usage", source: input.source, location, sha256: input.sha256, bytes: input.bytes, content: null });
+    const merged = await mergeUsage(tx, payloadId, originOf(input.source), check, { estimated: true, proxy: input.proxy === true });
+    if ("conflict" in merged) {
+      throw new InputError(location, undefined, `models[${merged.conflict.seq - 1}]`, `same provider, model and period as models[${merged.conflict.firstSeq - 1}] but different token counts`);
+    }
+    await dropUsageStaging(tx);
+    return { location, stored: merged.stored, unchanged: merged.keys - merged.stored, rejected: [], ...(merged.batch ? { batch: merged.batch } : {}) };
+  });
 }
 
 export async function importUsageFile(db: Db, path: string, opts: { source?: string } = {}): Promise<ImportOutcome> {

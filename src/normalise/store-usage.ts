@@ -22,7 +22,9 @@ export async function createUsageStaging(tx: Db): Promise<void> {
     create temp table usage_staging (
       line bigint not null, provider text, model text,
       period_start timestamptz, period_end timestamptz,
-      input_tokens bigint, cached_input_tokens bigint, output_tokens bigint
+      input_tokens bigint, cached_input_tokens bigint, output_tokens bigint,
+      -- Set only by importUsageRecords (a public usage proxy's estimates); files leave it null.
+      estimated boolean
     ) on commit drop`);
 }
 
@@ -56,7 +58,19 @@ export async function checkStaged(tx: Db): Promise<StagedCheck> {
   return { rows: Number(r!.n), badPeriod: num(r!.bad_period), badCached: num(r!.bad_cached), minEnd: r!.min_end, maxEnd: r!.max_end };
 }
 
-export type MergeResult = { keys: number; stored: number } | { conflict: { seq: number; firstSeq: number } };
+/** `batch`: the input batch opened for the stored records (none when nothing was stored). */
+export type MergeResult = { keys: number; stored: number; batch?: string } | { conflict: { seq: number; firstSeq: number } };
+
+/**
+ * `estimated`: the staged rows carry the `estimated` column (importUsageRecords); it is then
+ * stored, and a key whose numbers are unchanged but whose flag differs is a new version. A
+ * file's import leaves it out, and its statements stay exactly as they were.
+ */
+export type MergeOptions = {
+  estimated?: boolean;
+  /** The batch is a public usage proxy's (input_batches.proxy: origin kind `proxy`). */
+  proxy?: boolean;
+};
 
 /**
  * Merges the staged records under a new input batch (opened only when something is stored);
@@ -64,9 +78,9 @@ export type MergeResult = { keys: number; stored: number } | { conflict: { seq: 
  * Call after lockInputs("usage"): no other usage import runs meanwhile, which is what keeps
  * the key unique (usage_records has no unique index, see its migration 0011).
  */
-export async function mergeUsage(tx: Db, payloadId: string, origin: Origin, staged: StagedCheck): Promise<MergeResult> {
+export async function mergeUsage(tx: Db, payloadId: string, origin: Origin, staged: StagedCheck, opts: MergeOptions = {}): Promise<MergeResult> {
   if (staged.rows === 0) return { keys: 0, stored: 0 };
-  return mergeCarefully(tx, payloadId, origin, staged);
+  return mergeCarefully(tx, payloadId, origin, staged, opts);
 }
 
 /**
@@ -77,7 +91,17 @@ export async function mergeUsage(tx: Db, payloadId: string, origin: Origin, stag
  * a lookup per record. What differs is collected first, so that a file of nothing new opens
  * no batch.
  */
-async function mergeCarefully(tx: Db, payloadId: string, origin: Origin, staged: StagedCheck): Promise<MergeResult> {
+async function mergeCarefully(tx: Db, payloadId: string, origin: Origin, staged: StagedCheck, opts: MergeOptions): Promise<MergeResult> {
+  // The `estimated` column's parts of the statements below, empty for a file's import.
+  const est = opts.estimated
+    ? {
+        key: sql`, coalesce(bool_or(estimated), false) as estimated`,
+        col: sql`, estimated`,
+        k: sql`, k.estimated`,
+        latest: sql`, r.estimated`,
+        differs: sql` or k.estimated is distinct from l.estimated`,
+      }
+    : { key: sql``, col: sql``, k: sql``, latest: sql``, differs: sql`` };
   // Plans over a million rows are costed high enough for JIT, whose compile time an import
   // never wins back.
   await tx.execute(sql`set local jit = off`);
@@ -89,7 +113,7 @@ async function mergeCarefully(tx: Db, payloadId: string, origin: Origin, staged:
              min(output_tokens) as output_tokens,
              min(input_tokens) <> max(input_tokens) or min(output_tokens) <> max(output_tokens)
                or min(cached_input_tokens) <> max(cached_input_tokens)
-               or count(cached_input_tokens) not in (0, count(*)) as mixed
+               or count(cached_input_tokens) not in (0, count(*)) as mixed${est.key}
       from usage_staging group by provider, model, period_start, period_end`),
   );
 
@@ -116,29 +140,29 @@ async function mergeCarefully(tx: Db, payloadId: string, origin: Origin, staged:
   const made = await tx.execute(sql`
     create temp table usage_new on commit drop as
     select k.line, k.provider, k.model, k.period_start, k.period_end, coalesce(l.version, 0) + 1 as version,
-           k.input_tokens, k.cached_input_tokens, k.output_tokens, l.id as supersedes
+           k.input_tokens, k.cached_input_tokens, k.output_tokens, l.id as supersedes${est.k}
     from usage_keys k
     left join (
       select r.id, r.provider, r.model, r.period_start, r.period_end, r.version,
-             r.input_tokens, r.cached_input_tokens, r.output_tokens
+             r.input_tokens, r.cached_input_tokens, r.output_tokens${est.latest}
       from usage_records r
       where r.period_end >= ${staged.minEnd}::timestamptz and r.period_end <= ${staged.maxEnd}::timestamptz
         and not exists (select 1 from usage_records s where s.supersedes = r.id)) l
       on l.provider = k.provider and l.model = k.model and l.period_start = k.period_start and l.period_end = k.period_end
     where l.id is null
        or (k.input_tokens, k.cached_input_tokens, k.output_tokens)
-          is distinct from (l.input_tokens, l.cached_input_tokens, l.output_tokens)`);
+          is distinct from (l.input_tokens, l.cached_input_tokens, l.output_tokens)${est.differs}`);
   if (affected(made) === 0) return { keys, stored: 0 };
 
   await makeUsageWeeksOf(tx, "pg_temp.usage_new");
-  const batch = await openBatch(tx, "usage", origin, payloadId);
+  const batch = await openBatch(tx, "usage", origin, payloadId, opts.proxy ? { proxy: true } : {});
   const r = await tx.execute(sql`
     insert into usage_records (provider, model, period_start, period_end, version,
-                               input_tokens, cached_input_tokens, output_tokens, payload_id, batch_id, supersedes)
+                               input_tokens, cached_input_tokens, output_tokens, payload_id, batch_id, supersedes${est.col})
     select provider, model, period_start, period_end, version,
-           input_tokens, cached_input_tokens, output_tokens, ${payloadId}::bigint, ${batch}::bigint, supersedes
+           input_tokens, cached_input_tokens, output_tokens, ${payloadId}::bigint, ${batch}::bigint, supersedes${est.col}
     from usage_new order by line`);
-  return { keys, stored: affected(r) };
+  return { keys, stored: affected(r), batch };
 }
 
 /** Rows written by a statement, on either engine. */

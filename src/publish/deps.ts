@@ -12,6 +12,8 @@ export type AppDeps = {
   events: FixingEvents;
   /** Bearer token of the operator routes; undefined: those routes are off (404). */
   adminToken?: string | undefined;
+  /** Submissions per contributor token per minute (CIYUAN_CONTRIBUTION_RATE); 60 when absent. */
+  contributionRate?: number | undefined;
   /** Where unexpected failures are reported (one line each). */
   log: (line: string) => void;
   /** The clock of /health and /v1/status; real time when absent (tests inject one). */

@@ -20,6 +20,9 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   immutable: 409,
   off_calendar: 400,
   future_fixing: 400,
+  forbidden: 403,
+  payload_too_large: 413,
+  rate_limited: 429,
   bad_config: 500,
   internal: 500,
 };

@@ -58,6 +58,13 @@ export function fixingJson(view: FixingView, signer?: Signer): object {
     constituent_count: view.constituentCount,
     provider_count: view.providerCount,
     carried_from: view.carriedFrom && { fixing_time: view.carriedFrom.fixingTime, revision: view.carriedFrom.revision },
+    data_origin: view.dataOrigin,
+    coverage: view.coverage && {
+      tokens: Object.fromEntries(Object.entries(view.coverage.tokens).map(([k, v]) => [k, exact(v)])),
+      shares: Object.fromEntries(Object.entries(view.coverage.shares).map(([k, v]) => [k, exact(v)])),
+      total_tokens: exact(view.coverage.total),
+      providers_without_usage: view.coverage.providers_without_usage,
+    },
     signature: fixingSignature(view, signer),
   };
   if (view.constituents) {
@@ -74,6 +81,8 @@ export function fixingJson(view: FixingView, signer?: Signer): object {
       capped: c.capped,
       held: c.held,
       sheet_id: exact(c.sheetId),
+      origins: c.origins,
+      estimated: c.estimated,
     }));
   }
   if (view.exclusions) {

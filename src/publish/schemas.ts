@@ -20,6 +20,17 @@ export const Signature = z
   })
   .openapi("Signature");
 
+const ByOriginKind = z.object({ contributor: Exact, proxy: Exact, collector: Exact, file: Exact, sample: Exact });
+
+export const Coverage = z
+  .object({
+    tokens: ByOriginKind.describe("the window's tokens (input + output) by origin kind"),
+    shares: ByOriginKind.describe("each kind's share of total_tokens, 6 decimals, half-even"),
+    total_tokens: Exact,
+    providers_without_usage: z.array(z.string()).describe("providers with a sheet in force and no usage in the window"),
+  })
+  .openapi("Coverage");
+
 export const Fixing = z
   .object({
     index: z.string(),
@@ -39,6 +50,8 @@ export const Fixing = z
     constituent_count: z.number().int(),
     provider_count: z.number().int(),
     carried_from: z.object({ fixing_time: z.string(), revision: z.number().int() }).nullable(),
+    data_origin: z.enum(["sample", "real"]).describe("sample when any input the fixing read is the bundled synthetic sample"),
+    coverage: Coverage.nullable().describe("null for a fixing stored before coverage was kept"),
     signature: Signature.nullable(),
   })
   .openapi("Fixing");
@@ -57,6 +70,9 @@ export const Constituent = z
     capped: z.boolean(),
     held: z.array(z.string()).describe("components held at their last accepted price"),
     sheet_id: Exact,
+    origins: z.array(z.enum(["contributor", "proxy", "collector", "file", "sample"])).nullable()
+      .describe("the origin kinds of its window's usage (null: stored before origins were kept)"),
+    estimated: z.boolean().nullable().describe("true when any of its volumes was estimated (a proxy's split)"),
   })
   .openapi("Constituent");
 

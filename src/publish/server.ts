@@ -13,6 +13,8 @@ export type RunningServer = { url: string; close(): Promise<void> };
 export type ServerOptions = {
   signer: Signer;
   adminToken?: string | undefined;
+  /** Submissions per contributor token per minute (see AppDeps). */
+  contributionRate?: AppDeps["contributionRate"];
   /** Where unexpected failures are reported (one line each); stderr by default. */
   log?: (line: string) => void;
   /** Interface to listen on; all interfaces when absent. */
@@ -33,6 +35,7 @@ export async function startServer(database: Database, port: number, options: Ser
     signer: options.signer,
     events,
     adminToken: options.adminToken,
+    contributionRate: options.contributionRate,
     log,
     sources: options.sources,
     now: options.now,

@@ -4,6 +4,7 @@
  * values, levels, percentiles and prices, 8 dp for weights) and leave the database as
  * decimal text; they never pass through a JS number.
  */
+import type { StoredCoverage } from "../engine/coverage.ts";
 import { desc, eq, sql, type SQL } from "drizzle-orm";
 import { rows, isoUtc, type Db } from "../db/index.ts";
 import { indexDefinitions } from "../db/schema.ts";
@@ -35,6 +36,9 @@ export type ConstituentView = {
   capped: boolean;
   held: string[];
   sheetId: string;
+  /** Null for a fixing stored before origins were kept. */
+  origins: string[] | null;
+  estimated: boolean | null;
 };
 
 export type ExclusionView = { provider: string; model: string; reason: string };
@@ -62,6 +66,9 @@ export type FixingView = {
   carriedFrom: { fixingTime: string; revision: number } | null;
   /** The signature stored when the revision was computed (the first key's, if several). */
   signature: { kid: string; sig: string } | null;
+  dataOrigin: "sample" | "real";
+  /** Null for a fixing stored before coverage was kept. */
+  coverage: StoredCoverage | null;
   constituents?: ConstituentView[];
   exclusions?: ExclusionView[];
 };
@@ -114,6 +121,8 @@ type FixingRow = {
   carried_revision: number | null;
   sig_kid: string | null;
   sig: string | null;
+  data_origin: "sample" | "real";
+  coverage: StoredCoverage | null;
 };
 
 // `f` is the fixing revision, `cf` the fixing an insufficient one carries forward.
@@ -126,7 +135,7 @@ const FIXING_COLUMNS = sql`
   f.inputs_sha256, f.reason, f.constituent_count::int AS constituent_count,
   f.provider_count::int AS provider_count,
   cf.fixing_time AS carried_fixing_time, cf.revision::int AS carried_revision,
-  sg.kid AS sig_kid, sg.sig`;
+  sg.kid AS sig_kid, sg.sig, f.data_origin, f.coverage`;
 const FIXING_FROM = sql`fixings f LEFT JOIN fixings cf ON cf.id = f.carried_from_fixing_id
   LEFT JOIN LATERAL (
     SELECT s.kid, s.sig FROM fixing_signatures s WHERE s.fixing_id = f.id ORDER BY s.signed_at, s.kid LIMIT 1
@@ -157,6 +166,8 @@ function toView(r: FixingRow): FixingView {
         ? null
         : { fixingTime: isoUtc(r.carried_fixing_time), revision: r.carried_revision },
     signature: r.sig_kid === null || r.sig === null ? null : { kid: r.sig_kid, sig: r.sig },
+    dataOrigin: r.data_origin,
+    coverage: r.coverage,
   };
 }
 
@@ -209,6 +220,8 @@ type ConstituentRow = {
   capped: boolean;
   held: string[];
   sheet_id: string;
+  origins: string[] | null;
+  estimated: boolean | null;
 };
 
 // Ordering by the exact weight (not its rounded text), ties by name in byte order so both
@@ -224,7 +237,8 @@ async function loadConstituents(db: Db, fixingId: string): Promise<ConstituentVi
           fc.input_tokens::text AS input_tokens,
           fc.cached_input_tokens::text AS cached_input_tokens,
           fc.output_tokens::text AS output_tokens,
-          fc.capped, to_jsonb(fc.held) AS held, fc.sheet_id::text AS sheet_id
+          fc.capped, to_jsonb(fc.held) AS held, fc.sheet_id::text AS sheet_id,
+          to_jsonb(fc.origins) AS origins, fc.estimated
         FROM fixing_constituents fc
         WHERE fc.fixing_id = ${fixingId}::bigint
         ORDER BY fc.weight DESC, fc.provider COLLATE "C", fc.model COLLATE "C"`,
@@ -242,6 +256,8 @@ async function loadConstituents(db: Db, fixingId: string): Promise<ConstituentVi
     capped: r.capped,
     held: r.held,
     sheetId: r.sheet_id,
+    origins: r.origins,
+    estimated: r.estimated,
   }));
 }
 

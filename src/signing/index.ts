@@ -2,3 +2,4 @@
 export * from "./keys.ts";
 export * from "./payload.ts";
 export * from "./verify.ts";
+export * from "./receipt.ts";

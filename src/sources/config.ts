@@ -7,11 +7,16 @@ import { fileURLToPath } from "node:url";
 import cron from "node-cron";
 import { z } from "zod";
 import { CiyuanError } from "../errors.ts";
+import { isPositive, notAbove, plainDecimal } from "../normalise/decimal.ts";
 import { FETCH_DEFAULTS } from "./fetch.ts";
 
 export const SOURCES_SCHEMA = "ciyuan.sources/1";
-export const SOURCE_KINDS = ["price-sheet", "litellm", "openrouter", "ecb", "fx", "usage"] as const;
+export const SOURCE_KINDS = ["price-sheet", "litellm", "openrouter", "ecb", "fx", "usage", "openrouter-rankings"] as const;
 export const REGISTRY_KINDS = ["litellm", "openrouter"] as const;
+/** The public usage proxy (operations-and-users.md section 6): usage, named by a `providers` map too. */
+export const PROXY_KINDS = ["openrouter-rankings"] as const;
+/** Kinds whose entries are named by their own keys, mapped to our providers by `providers`. */
+const MAPPED_KINDS: readonly string[] = [...REGISTRY_KINDS, ...PROXY_KINDS];
 export const DEFAULT_EVERY = "*/30 * * * *";
 export const DEFAULT_SOURCES_FILE = fileURLToPath(new URL("./default-sources.json", import.meta.url));
 
@@ -33,13 +38,28 @@ const timeZone = z.string().refine((tz) => {
   }
 }, "unknown time zone");
 
+/**
+ * A share of tokens as an exact decimal in (0, 1], kept as plain decimal text. The sources
+ * file is read by JSON.parse, so a JSON number arrives as a float and is taken by its
+ * shortest decimal form (0.9 -> "0.9"); a string ("0.875") is taken as written.
+ */
+const share = z.unknown().transform((v, ctx) => {
+  const plain = typeof v === "number" || typeof v === "string" ? plainDecimal(String(v)) : null;
+  if (plain !== null && isPositive(plain) && notAbove(plain, "1")) return plain;
+  ctx.addIssue({ code: "custom", message: "must be a decimal in (0, 1]" });
+  return z.NEVER;
+});
+
 const providerTarget = z.strictObject({ provider: z.string().min(1), country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code") });
 
 const sourceSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' or '-'"),
     kind: z.enum(SOURCE_KINDS),
-    url: httpUrl,
+    // Absent only on a source that is switched off (`"enabled": false`): kept in the file,
+    // validated, and never collected.
+    url: httpUrl.optional(),
+    enabled: z.boolean().optional(),
     every: z.string().refine((e) => cron.validate(e), "not a valid cron expression").default(DEFAULT_EVERY),
     tz: timeZone.optional(),
     timeout_ms: z.number().int().positive().default(FETCH_DEFAULTS.timeoutMs),
@@ -49,11 +69,19 @@ const sourceSchema = z
     // Not in the spec's list: how hard to try a failing server (retries after the first attempt).
     retries: z.number().int().min(0).max(10).default(FETCH_DEFAULTS.retries),
     backoff_ms: z.number().int().min(0).default(FETCH_DEFAULTS.backoffMs),
+    // openrouter-rankings: the share of an entry's total taken as input when the week gives
+    // no breakdown (normalise/rankings-usage.ts; 0.9 when absent).
+    default_input_share: share.optional(),
   })
   .superRefine((s, ctx) => {
-    const registry = (REGISTRY_KINDS as readonly string[]).includes(s.kind);
-    if (registry && !s.providers) ctx.addIssue({ code: "custom", path: ["providers"], message: `required for kind ${s.kind}` });
-    if (!registry && s.providers) ctx.addIssue({ code: "custom", path: ["providers"], message: `only for kinds ${REGISTRY_KINDS.join(", ")}` });
+    if (s.url === undefined && s.enabled !== false) ctx.addIssue({ code: "custom", path: ["url"], message: 'missing (required unless "enabled": false)' });
+    const mapped = MAPPED_KINDS.includes(s.kind);
+    if (mapped && !s.providers) ctx.addIssue({ code: "custom", path: ["providers"], message: `required for kind ${s.kind}` });
+    if (!mapped && s.providers) ctx.addIssue({ code: "custom", path: ["providers"], message: `only for kinds ${MAPPED_KINDS.join(", ")}` });
+    const proxy = (PROXY_KINDS as readonly string[]).includes(s.kind);
+    if (!proxy && s.default_input_share !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["default_input_share"], message: `only for kind ${PROXY_KINDS.join(", ")}` });
+    }
   });
 
 const configSchema = z
@@ -69,6 +97,8 @@ const configSchema = z
     c.sources.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: ["sources", i, "name"], message: `duplicate name ${s.name}` });
       seen.add(s.name);
+      // A usage proxy stores usage, not sheets: it may name a provider a registry prices.
+      if (!(REGISTRY_KINDS as readonly string[]).includes(s.kind)) return;
       for (const [key, target] of Object.entries(s.providers ?? {})) {
         const other = fedBy.get(target.provider);
         if (other !== undefined && other !== s.name) {
@@ -77,9 +107,14 @@ const configSchema = z
         fedBy.set(target.provider, s.name);
       }
     });
-  });
+  })
+  // Only the sources switched on are collected, scheduled and held to their schedules.
+  .transform((c) => ({
+    schema: c.schema,
+    sources: c.sources.flatMap(({ enabled, url, ...s }) => (enabled === false || url === undefined ? [] : [{ ...s, url }])),
+  }));
 
-export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SourceConfig = z.infer<typeof configSchema>["sources"][number];
 export type SourceKind = SourceConfig["kind"];
 export type SourcesConfig = z.infer<typeof configSchema>;
 

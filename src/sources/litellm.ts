@@ -5,21 +5,29 @@
  * text (lossless-json) and shifted by six decimal places, never through a float.
  * `tiered_pricing` and `*_above_<N>k_tokens` prices become the sheet's tiers by prompt
  * tokens; the lowest tier is the standard price when no flat price is given.
+ *
+ * An entry of a mapped provider that cannot be a price (not chat or completion, a zero
+ * placeholder such as volcengine's, a missing or unparsable price) is skipped with its reason.
  */
 import { z } from "zod";
 import { LosslessNumber, isLosslessNumber, parse } from "lossless-json";
 import { plainDecimal } from "../normalise/decimal.ts";
 import { InputError } from "../errors.ts";
 import {
+  NotAPrice,
   ProviderModels,
   compact,
-  countNumber,
   decimalText,
-  perMillion,
+  isAbsent,
+  optionalPrice,
+  price,
+  readModel,
+  shown,
+  tokenCount,
   withoutPrefix,
+  type ModelPrices,
   type RegistryOptions,
   type RegistrySheets,
-  type SheetModelDoc,
 } from "./registry-sheet.ts";
 
 const NUM = "json-number";
@@ -27,19 +35,9 @@ const NUM = "json-number";
 /** Modes priced per token that the index takes; an entry without `mode` is not taken. */
 export const LITELLM_MODES = ["chat", "completion"] as const;
 
-const tierSchema = z.looseObject({ range: z.unknown().optional() });
-type Tier = z.infer<typeof tierSchema>;
-
-// Only what decides whether an entry is ours; the prices are judged by the sheet gates.
-const entrySchema = z.looseObject({
-  litellm_provider: z.string(),
-  mode: z.string().optional(),
-  input_cost_per_token: z.unknown().optional(),
-  output_cost_per_token: z.unknown().optional(),
-  cache_read_input_token_cost: z.unknown().optional(),
-  input_cost_per_token_cache_hit: z.unknown().optional(),
-  tiered_pricing: z.array(tierSchema).optional(),
-});
+// Only what says whose entry it is; everything else is read per entry, so a malformed field
+// skips that entry with a reason instead of hiding it.
+const entrySchema = z.looseObject({ litellm_provider: z.string() });
 type Entry = z.infer<typeof entrySchema>;
 
 const registrySchema = z.record(z.string(), z.unknown());
@@ -62,62 +60,93 @@ export function litellmSheets(text: string, opts: RegistryOptions): RegistryShee
     if (!parsed.success) continue;
     const entry = parsed.data;
     const target = opts.providers[entry.litellm_provider];
-    if (!target || !(LITELLM_MODES as readonly string[]).includes(entry.mode ?? "")) continue;
+    if (!target) continue;
     const { model, prefixed } = withoutPrefix(key, entry.litellm_provider);
-    const prices = modelPrices(entry);
-    if (prices) collected.add(target, { model, ...prices }, prefixed);
+    collected.add(target, model, prefixed, readModel(() => modelPrices(entry)));
   }
   return collected.sheets(opts.asOf);
 }
 
-/** The entry's prices per 1M tokens; null when it lists no per-token price at all. */
-function modelPrices(entry: Entry): Omit<SheetModelDoc, "model"> | null {
-  const cached = entry.cache_read_input_token_cost !== undefined ? entry.cache_read_input_token_cost : entry.input_cost_per_token_cache_hit;
-  const flat = { input: entry.input_cost_per_token, cached_input: cached, output: entry.output_cost_per_token };
-  const listed = entry.tiered_pricing ?? [];
-  const bounds = new Set(listed.map((t) => decimalText(lowerBound(t), NUM)));
-  const extra = aboveTiers(entry).filter((t) => !bounds.has(decimalText(lowerBound(t), NUM)));
-  const tiers = [...listed, ...extra].sort((a, b) => compareThreshold(lowerBound(a), lowerBound(b)));
-  const hasFlat = Object.values(flat).some((v) => v !== undefined);
-  if (!hasFlat && tiers.length === 0) return null;
+/** A price as the entry gives it, with the registry's name for it (for a skip reason). */
+type Field = { value: unknown; field: string };
+/** One prompt-length tier: from how many prompt tokens, and its prices. */
+type Tier = { from: Field; input: Field; cached: Field; output: Field };
+
+/** The entry's prices per 1M tokens; throws NotAPrice when it cannot be a price. */
+function modelPrices(entry: Entry): ModelPrices {
+  const mode = entry.mode;
+  if (typeof mode !== "string" || !(LITELLM_MODES as readonly string[]).includes(mode)) {
+    throw new NotAPrice(`${isAbsent(mode) ? "no mode" : `mode ${shown(mode)}`}: not a chat or completion model`);
+  }
+  const flat = prices(entry, (f) => f);
+  const listed = listedTiers(entry.tiered_pricing);
+  const bounds = new Set(listed.map((t) => decimalText(t.from.value, NUM)));
+  const extra = aboveTiers(entry).filter((t) => !bounds.has(decimalText(t.from.value, NUM)));
+  const tiers = [...listed, ...extra].sort((a, b) => compareThreshold(a.from.value, b.from.value));
+  const hasFlat = [flat.input, flat.cached, flat.output].some((p) => !isAbsent(p.value));
+  if (!hasFlat && tiers.length === 0) throw new NotAPrice("no per-token price");
   // Without flat prices the lowest tier is the standard price (rulebook: lowest input-length tier).
-  const [base, above] = hasFlat ? [flat, tiers] : [tierPrices(tiers[0]!), tiers.slice(1)];
-  const higher = above.filter((t) => !startsAtZero(t)).map((t) => compact({ min_input_tokens: countNumber(lowerBound(t), NUM), ...perMillionAll(tierPrices(t)) }));
-  return compact({ ...perMillionAll(base), tiers: higher.length > 0 ? higher : undefined });
+  const [base, above] = hasFlat ? [flat, tiers] : [tiers[0]!, tiers.slice(1)];
+  // A chat model is priced on what goes in and what comes out: both must be there.
+  const standard = {
+    input: price(base.input.value, NUM, base.input.field),
+    cached_input: optionalPrice(base.cached.value, NUM, base.cached.field),
+    output: price(base.output.value, NUM, base.output.field),
+  };
+  const higher = above
+    .filter((t) => !startsAtZero(t))
+    .map((t) =>
+      compact({
+        min_input_tokens: tokenCount(t.from.value, NUM, t.from.field),
+        input: optionalPrice(t.input.value, NUM, t.input.field),
+        cached_input: optionalPrice(t.cached.value, NUM, t.cached.field),
+        output: optionalPrice(t.output.value, NUM, t.output.field),
+      }),
+    );
+  return compact({ ...standard, tiers: higher.length > 0 ? higher : undefined });
+}
+
+/** The input, cached input and output prices of an entry or tier; `name` maps a LiteLLM key to how it is written there. */
+function prices(source: Record<string, unknown>, name: (key: string) => string): Omit<Tier, "from"> {
+  const field = (key: string): Field => ({ value: source[key], field: name(key) });
+  // `cache_read_input_token_cost`, else DeepSeek's legacy `input_cost_per_token_cache_hit`.
+  const cacheKey = source.cache_read_input_token_cost !== undefined ? "cache_read_input_token_cost" : "input_cost_per_token_cache_hit";
+  return { input: field("input_cost_per_token"), cached: field(cacheKey), output: field("output_cost_per_token") };
+}
+
+/** `tiered_pricing`: a list of `{range: [from, to], ...prices}`. */
+function listedTiers(value: unknown): Tier[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new NotAPrice(`tiered_pricing ${shown(value)}: not a list of tiers`);
+  return value.map((t: unknown, i) => {
+    const at = `tiered_pricing[${i}]`;
+    if (!isJsonObject(t)) throw new NotAPrice(`${at} ${shown(t)}: not a tier`);
+    const from = Array.isArray(t.range) ? { value: t.range[0], field: `${at}.range[0]` } : { value: t.range, field: `${at}.range` };
+    return { from, ...prices(t, (key) => `${at}.${key}`) };
+  });
 }
 
 /** `input_cost_per_token_above_200k_tokens` and the like, as tiers from 200,000 prompt tokens. */
 const ABOVE = /^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost)_above_(\d{1,7})k_tokens$/;
 
 function aboveTiers(entry: Entry): Tier[] {
-  const byBound = new Map<string, Tier>();
+  const byBound = new Map<string, Record<string, unknown>>();
   for (const [key, value] of Object.entries(entry)) {
     const m = ABOVE.exec(key);
     if (!m) continue;
-    const bound = plainDecimal(`${m[2]}000`)!;
-    const tier = byBound.get(bound) ?? { range: [new LosslessNumber(bound)] };
+    const thousands = m[2]!;
+    const tier = byBound.get(thousands) ?? {};
     tier[m[1]!] = value;
-    byBound.set(bound, tier);
+    byBound.set(thousands, tier);
   }
-  return [...byBound.values()];
-}
-
-function tierPrices(t: Tier) {
-  const cached = t.cache_read_input_token_cost !== undefined ? t.cache_read_input_token_cost : t.input_cost_per_token_cache_hit;
-  return { input: t.input_cost_per_token, cached_input: cached, output: t.output_cost_per_token };
-}
-
-function perMillionAll(p: { input: unknown; cached_input: unknown; output: unknown }) {
-  return { input: perMillion(p.input, NUM), cached_input: perMillion(p.cached_input, NUM), output: perMillion(p.output, NUM) };
-}
-
-/** A tier's `range[0]` (prompt tokens), or the range itself when malformed (for the gates). */
-function lowerBound(t: Tier): unknown {
-  return Array.isArray(t.range) ? t.range[0] : t.range;
+  return [...byBound].map(([thousands, tier]) => ({
+    from: { value: new LosslessNumber(plainDecimal(`${thousands}000`)!), field: `_above_${thousands}k_tokens` },
+    ...prices(tier, (key) => `${key}_above_${thousands}k_tokens`),
+  }));
 }
 
 function startsAtZero(t: Tier): boolean {
-  return decimalText(lowerBound(t), NUM) === "0";
+  return decimalText(t.from.value, NUM) === "0";
 }
 
 /** Orders thresholds exactly as decimals (they are small integers written as floats); non-numbers last. */

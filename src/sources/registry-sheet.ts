@@ -3,11 +3,15 @@
  * USD per 1M tokens by moving the decimal point (never a float), and per-provider sheet
  * documents in our price-sheet format, written as the JSON text `importPrices` takes.
  *
- * A value that is present but not a usable number is passed into the sheet unchanged, so
- * the price-sheet gates (not this module) reject that provider's sheet and quarantine it.
+ * A registry is one file about many models, edited by many hands: one entry that cannot be
+ * a price (a zero placeholder, a missing or unparsable price, a model that is not chat) is
+ * skipped with its reason, and the provider's other models still make its sheet. Each price
+ * is checked here by the same field rules as the price-sheet gates, so a sheet built from
+ * the good entries is never rejected whole for one model's price.
  */
 import { LosslessNumber, isLosslessNumber, stringify } from "lossless-json";
 import { plainDecimal } from "../normalise/decimal.ts";
+import { jsonCount, jsonPriceValue, name } from "../normalise/fields.ts";
 import { SHEET_SCHEMA } from "../normalise/sheet.ts";
 
 /** Registry provider key -> our provider and its country (the source's `providers`). */
@@ -21,16 +25,22 @@ export type RegistryOptions = {
   location: string;
 };
 
-/** The sheets a registry yields: one per mapped provider that has at least one model. */
+/** A registry entry of a mapped provider that cannot be a price: our names, and why. */
+export type RegistrySkip = { provider: string; model: string; reason: string };
+
+/** The sheets a registry yields: one per mapped provider that has at least one good model. */
 export type RegistrySheets = {
   /** A JSON array of price-sheet documents, numbers written exactly. */
   text: string;
   /** Our provider names, one per sheet in `text`, in that order. */
   providers: string[];
+  /** The mapped providers' entries that were skipped, by provider then model. */
+  skipped: RegistrySkip[];
 };
 
-/** One model line of a sheet document; numbers are LosslessNumber, other values as found. */
+/** One model line of a sheet document; numbers are LosslessNumber. */
 export type SheetModelDoc = { model: string; input?: unknown; cached_input?: unknown; output?: unknown; tiers?: unknown[] };
+export type ModelPrices = Omit<SheetModelDoc, "model">;
 
 /**
  * How a registry writes its numbers: LiteLLM as JSON numbers, OpenRouter as decimal
@@ -54,21 +64,61 @@ export function timesMillion(plain: string): string {
   return plainDecimal(`${negative ? "-" : ""}${shifted}`)!;
 }
 
-/**
- * A registry price in USD per token -> USD per 1M tokens as an exact JSON number.
- * Absent stays absent, null stays null; anything that is not a number is kept as it was,
- * for the gates to reject.
- */
-export function perMillion(value: unknown, encoding: Encoding): unknown {
-  if (value === undefined || value === null) return value;
-  const plain = decimalText(value, encoding);
-  return plain === null ? value : new LosslessNumber(timesMillion(plain));
+/** Why an entry cannot be a price. Thrown while one entry is read; `readModel` catches it. */
+export class NotAPrice extends Error {}
+
+/** The entry's prices, or the reason it is skipped. */
+export type ModelLine = { prices: ModelPrices } | { reason: string };
+
+/** Runs an adapter's reading of one entry; a NotAPrice becomes that entry's skip reason. */
+export function readModel(read: () => ModelPrices): ModelLine {
+  try {
+    return { prices: read() };
+  } catch (err) {
+    if (err instanceof NotAPrice) return { reason: err.message };
+    throw err;
+  }
 }
 
-/** A token count (a tier threshold) as an exact JSON number when it is one. */
-export function countNumber(value: unknown, encoding: Encoding): unknown {
+/** A value as the registry wrote it, short, for a reason. */
+export function shown(value: unknown): string {
+  const text = isLosslessNumber(value) ? value.value : (stringify(value) ?? String(value));
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** A registry value that may be absent: JSON null counts as absent. */
+export const isAbsent = (value: unknown): value is null | undefined => value === undefined || value === null;
+
+/**
+ * A registry price in USD per token -> USD per 1M tokens as an exact JSON number, checked
+ * by the gates' own price rule (> 0, at most 10^9). `field` names it as the registry does.
+ */
+export function price(value: unknown, encoding: Encoding, field: string): LosslessNumber {
+  if (isAbsent(value)) throw new NotAPrice(`no ${field}`);
   const plain = decimalText(value, encoding);
-  return plain === null ? value : new LosslessNumber(plain);
+  if (plain === null) throw new NotAPrice(`${field} ${shown(value)}: not a number`);
+  // "Zero does not mean free": registries write 0 where nobody filled the price in.
+  if (plain === "0") throw new NotAPrice(`${field} is 0: a placeholder, not a price`);
+  const perMillion = new LosslessNumber(timesMillion(plain));
+  const gate = jsonPriceValue.safeParse(perMillion);
+  if (!gate.success) throw new NotAPrice(`${field} ${shown(value)}: ${gate.error.issues[0]!.message}`);
+  return perMillion;
+}
+
+/** A price the entry may leave out (a cache price, a tier's component): absent stays absent. */
+export function optionalPrice(value: unknown, encoding: Encoding, field: string): LosslessNumber | undefined {
+  return isAbsent(value) ? undefined : price(value, encoding, field);
+}
+
+/** A token count (a tier threshold) as an exact JSON number, by the gates' own count rule. */
+export function tokenCount(value: unknown, encoding: Encoding, field: string): LosslessNumber {
+  if (isAbsent(value)) throw new NotAPrice(`no ${field}`);
+  const plain = decimalText(value, encoding);
+  if (plain === null) throw new NotAPrice(`${field} ${shown(value)}: not a number`);
+  const count = new LosslessNumber(plain);
+  const gate = jsonCount.safeParse(count);
+  if (!gate.success) throw new NotAPrice(`${field} ${shown(value)}: ${gate.error.issues[0]!.message}`);
+  return count;
 }
 
 /** The model name: the registry key without its `<provider>/` prefix. */
@@ -82,36 +132,46 @@ export function withoutPrefix(key: string, registryProvider: string): { model: s
 /**
  * Collects models per provider (ours: several registry keys may map to one provider, and
  * then they make one sheet). Where one model appears both prefixed and unprefixed, the
- * prefixed entry wins whatever the order; otherwise the first entry seen is kept.
+ * prefixed entry wins whatever the order, skipped or not (the unprefixed one is the older
+ * alias, not a fallback); otherwise the first entry seen is kept.
  */
 export class ProviderModels {
-  private readonly byProvider = new Map<string, { country: string; models: Map<string, { prefixed: boolean; doc: SheetModelDoc }> }>();
+  private readonly byProvider = new Map<string, { country: string; models: Map<string, { prefixed: boolean; line: ModelLine }> }>();
 
-  add(target: { provider: string; country: string }, doc: SheetModelDoc, prefixed: boolean): void {
+  add(target: { provider: string; country: string }, model: string, prefixed: boolean, line: ModelLine): void {
     let entry = this.byProvider.get(target.provider);
     if (!entry) this.byProvider.set(target.provider, (entry = { country: target.country, models: new Map() }));
-    const held = entry.models.get(doc.model);
+    // The gates' own name rule (trimmed, not empty, no NUL), so one odd key cannot reject the
+    // sheet, and two keys the gates would read as one model are one model here too.
+    const named = name.safeParse(model);
+    const key = named.success ? named.data : model;
+    const kept = named.success ? line : { reason: `model name ${shown(model)}: ${named.error.issues[0]!.message}` };
+    const held = entry.models.get(key);
     if (held && (held.prefixed || !prefixed)) return;
-    entry.models.set(doc.model, { prefixed, doc });
+    entry.models.set(key, { prefixed, line: kept });
   }
 
-  /** Sheet documents (providers and models in name order) as one JSON array text. */
+  /**
+   * Sheet documents (providers and models in name order) as one JSON array text, and the
+   * skipped entries. A provider whose every entry was skipped has no sheet.
+   */
   sheets(asOf: string): RegistrySheets {
     const docs: unknown[] = [];
-    const providers = [...this.byProvider.keys()].sort(byText);
-    for (const provider of providers) {
+    const providers: string[] = [];
+    const skipped: RegistrySkip[] = [];
+    for (const provider of [...this.byProvider.keys()].sort(byText)) {
       const { country, models } = this.byProvider.get(provider)!;
-      docs.push({
-        schema: SHEET_SCHEMA,
-        provider,
-        country,
-        as_of: asOf,
-        currency: "USD",
-        unit: "per_1m_tokens",
-        models: [...models.values()].map((m) => m.doc).sort((a, b) => byText(a.model, b.model)),
-      });
+      const good: SheetModelDoc[] = [];
+      for (const model of [...models.keys()].sort(byText)) {
+        const { line } = models.get(model)!;
+        if ("reason" in line) skipped.push({ provider, model, reason: line.reason });
+        else good.push({ model, ...line.prices });
+      }
+      if (good.length === 0) continue;
+      providers.push(provider);
+      docs.push({ schema: SHEET_SCHEMA, provider, country, as_of: asOf, currency: "USD", unit: "per_1m_tokens", models: good });
     }
-    return { text: stringify(docs) ?? "[]", providers };
+    return { text: stringify(docs) ?? "[]", providers, skipped };
   }
 }
 

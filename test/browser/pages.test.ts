@@ -105,6 +105,11 @@ describeEachEngine("the dashboard and the widget, in a browser", (ctx) => {
       expect(await text(page, `${card} [data-field="value"]`)).toBe(n(latest.value));
       expect(await text(page, `${card} [data-field="level"]`)).toBe(n(latest.level));
       expect(await text(page, `${card} [data-field="status"]`)).toBe("ok");
+      // Made from the bundled sample: the numbers and the chart say "demo data".
+      expect(latest.data_origin).toBe("sample");
+      expect(await page.locator(`${card} [data-field="demo"]`).isVisible()).toBe(true);
+      expect(await text(page, `${card} [data-field="demo"]`)).toBe("demo data");
+      expect(await page.locator(`${card} [data-field="demo-chart"]`).isVisible()).toBe(true);
       expect(await text(page, `${card} [data-field="fixing-time"]`)).toBe("2026-02-24 08:00 UTC");
       const shownWeights = await page.locator(`${card} [data-field="constituents"] tr td:nth-child(3)`).allTextContents();
       expect(shownWeights.sort()).toEqual(fixing.constituents.map((c: { weight: unknown }) => n(c.weight)).sort());
@@ -127,6 +132,8 @@ describeEachEngine("the dashboard and the widget, in a browser", (ctx) => {
     expect(await text(page, '[data-field="value"]')).toBe(n(latest.value));
     expect(await text(page, '[data-field="change"]')).toBe(await signedDifference(ctx.db, n(previous.value), n(latest.value)));
     expect(await text(page, '[data-field="previous-date"]')).toBe("2026-02-23");
+    expect(latest.data_origin).toBe("sample");
+    expect(await page.locator('[data-field="demo"]').isVisible()).toBe(true);
     expect(await widestCanvas(page, '[data-field="chart"]')).toBeGreaterThan(200);
     await shot(page, "widget");
     expect(problems).toEqual([]);

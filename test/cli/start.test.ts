@@ -43,13 +43,14 @@ for (const engine of engineNames) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-start-"));
       dirs.push(dir);
       const env = { ...(await freshCliEnv(engine, dir)), LOG_LEVEL: "info", PORT: "0", CIYUAN_SOURCES: await offlineSources(dir) };
-      const server = spawnServing(["start"], env);
+      // On a Postgres server the sample is loaded only when asked for (--sample).
+      const server = spawnServing(engine === "postgres" ? ["start", "--sample"] : ["start"], env);
       const base = await server.url;
       const servingAt = Date.now();
 
       const latest = await fetch(`${base}/v1/indices/CTPI/latest`);
       expect(latest.status).toBe(200);
-      expect(((await latest.json()) as { status: string }).status).toBe("ok");
+      expect((await latest.json()) as { status: string; data_origin: string }).toMatchObject({ status: "ok", data_origin: "sample" });
 
       const logs = () =>
         server
@@ -76,6 +77,24 @@ for (const engine of engineNames) {
 
       // Still serving after the failures.
       expect((await fetch(`${base}/v1/indices`)).status).toBe(200);
+      server.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+    }, 180_000);
+
+    it("--no-sample on an empty database loads nothing and publishes no sample-based fixing", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-start-"));
+      dirs.push(dir);
+      const env = { ...(await freshCliEnv(engine, dir)), PORT: "0", CIYUAN_SOURCES: await offlineSources(dir) };
+      const server = spawnServing(["start", "--no-sample"], env);
+      const base = await server.url;
+      // The finals of the last 60 days are computed from nothing: insufficient, real, no value.
+      const latest = await fetch(`${base}/v1/indices/CTPI/latest`);
+      expect(latest.status).toBe(200);
+      expect(await latest.json()).toMatchObject({ status: "insufficient", value: null, data_origin: "real" });
+      const { data } = (await (await fetch(`${base}/v1/indices/CTPI/fixings`)).json()) as { data: { data_origin: string }[] };
+      expect(data.length).toBeGreaterThan(0);
+      expect(data.every((f) => f.data_origin === "real")).toBe(true);
+      expect(((await (await fetch(`${base}/v1/models`)).json()) as { data: unknown[] }).data).toEqual([]);
       server.kill("SIGTERM");
       expect(await server.exited).toBe(0);
     }, 180_000);

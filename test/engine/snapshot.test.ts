@@ -3,9 +3,13 @@
  * batches up to its watermark and none after, even while imports commit; a recompute at
  * the same watermark gives the same numbers. And one fixing at a time per (index, T).
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
 import { rows } from "../../src/db/index.ts";
+import { importUsageFile } from "../../src/normalise/index.ts";
 import { computeFixing, computeFixingIfAbsent, definitionAt, evaluate, inputsSha256, verifyFixing } from "../../src/engine/index.ts";
 import { fixingForChain } from "../../src/engine/level.ts";
 import { describeEachEngine } from "../support/engines.ts";
@@ -18,6 +22,7 @@ const ROUNDS = 12;
 describeEachEngine("Inputs by watermark: one snapshot per fixing, while imports commit", (ctx) => {
   it("fixings computed while usage, prices and FX are imported concurrently each verify and equal a recompute at their watermark", async () => {
     const { db } = await ctx.fresh();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-snapshot-"));
     await seedBasket(db);
     // Writers: every round adds usage to each model, a new deepseek sheet and an FX correction.
     const writers = (async () => {
@@ -34,6 +39,15 @@ describeEachEngine("Inputs by watermark: one snapshot per fixing, while imports 
           ],
         });
         await addFx(db, "USD", `7.${10 + i}`, "2026-09-01T00:00:00Z");
+        // A usage file the straight way (one COPY into usage_records): new keys in the window,
+        // and one in a week of its own, whose partition is made (attached) while fixings read.
+        const file = path.join(dir, `round-${i}.csv`);
+        fs.writeFileSync(file, [
+          "provider,model,period_start,period_end,input_tokens,cached_input_tokens,output_tokens",
+          `deepseek,reasoner,${at(T, -2)},${new Date(Date.parse(at(T, -2)) + (i + 1) * 60_000).toISOString()},${2000 + i},0,${100 + i}`,
+          `deepseek,reasoner,2019-01-01T00:00:00Z,${new Date(Date.UTC(2019, 0, 1) + (i + 1) * 7 * 86_400_000).toISOString()},1,0,1`,
+        ].join("\n") + "\n");
+        await importUsageFile(db, file);
       }
     })();
     const fixers = (async () => {

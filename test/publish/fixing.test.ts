@@ -14,12 +14,14 @@ describeEachEngine("publish: GET /v1/indices/{code}/fixings/{fixing_time}", (ctx
       expect(Object.keys(r.json)).toEqual([
         "index", "fixing_time", "kind", "status", "value", "level", "currency", "unit", "percentiles",
         "methodology_version", "revision", "computed_at", "inputs_sha256", "reason", "constituent_count",
-        "provider_count", "carried_from", "signature", "constituents", "exclusions",
+        "provider_count", "carried_from", "data_origin", "coverage", "signature", "constituents", "exclusions",
       ]);
+      // seeded straight into the table (test/publish/fixtures.ts): real, coverage not kept
+      expect(r.json).toMatchObject({ data_origin: "real", coverage: null });
       expect(r.json).toMatchObject({ index: "CTPI", kind: "final", status: "ok", revision: 1, computed_at: "2026-09-29T08:00:05.123456Z" });
       expect(Object.keys(r.json.constituents[0])).toEqual([
         "provider", "model", "weight", "price", "input_price", "output_price", "input_tokens",
-        "cached_input_tokens", "output_tokens", "capped", "held", "sheet_id",
+        "cached_input_tokens", "output_tokens", "capped", "held", "sheet_id", "origins", "estimated",
       ]);
       expect(r.json.exclusions).toEqual([
         { provider: "baidu", model: "ernie-4", reason: "no_volume" },

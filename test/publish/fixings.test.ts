@@ -102,8 +102,8 @@ describeEachEngine("publish: GET /v1/indices/{code}/fixings", (ctx) => {
       const database = await ctx.fresh();
       await database.db.execute(sql`
         INSERT INTO fixings (index_code, definition_version, fixing_time, kind, revision, status, value, level,
-          currency, constituent_count, provider_count, methodology_version, inputs_sha256, reason, computed_at)
-        SELECT 'CTPI', 1, t, 'final', 1, 'ok', 2.5, 1000, 'CNY', 5, 3, '1', 'x', 'scheduled', t
+          currency, constituent_count, provider_count, methodology_version, inputs_sha256, reason, computed_at, data_origin)
+        SELECT 'CTPI', 1, t, 'final', 1, 'ok', 2.5, 1000, 'CNY', 5, 3, '1', 'x', 'scheduled', t, 'real'
         FROM generate_series('2020-01-01T08:00:00Z'::timestamptz, '2023-04-15T08:00:00Z'::timestamptz, interval '1 day') AS t`);
       const running = await serveForTest(database);
       try {

@@ -47,12 +47,12 @@ export async function insertFixing(db: Db, f: FixingFixture): Promise<string> {
     db,
     sql`INSERT INTO fixings (index_code, definition_version, fixing_time, kind, revision, status,
           value, level, p25, p50, p75, currency, constituent_count, provider_count,
-          carried_from_fixing_id, methodology_version, inputs_sha256, reason, computed_at)
+          carried_from_fixing_id, methodology_version, inputs_sha256, reason, computed_at, data_origin)
         VALUES (${f.index}, 1, ${f.fixingTime}::timestamptz, ${f.kind ?? "final"}, ${f.revision ?? 1},
           ${f.status ?? "ok"}, ${f.value}::numeric, ${f.level}::numeric, ${f.p25 ?? null}::numeric,
           ${f.p50 ?? null}::numeric, ${f.p75 ?? null}::numeric, 'CNY', ${constituents.length}, ${providers},
           ${f.carriedFromId ?? null}::bigint, '1', ${f.inputsSha256 ?? "ab".repeat(32)},
-          ${f.reason ?? "scheduled"}, ${f.computedAt}::timestamptz)
+          ${f.reason ?? "scheduled"}, ${f.computedAt}::timestamptz, 'real')
         RETURNING id::text AS id`,
   );
   const id = row!.id;

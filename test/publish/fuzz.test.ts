@@ -79,7 +79,8 @@ function healthDown(req: RawRequest, answer: RawAnswer): boolean {
 function allowedStatuses(req: RawRequest): Set<number> {
   const allowed = new Set([200, 304, 400, 404, 405]);
   const path = decodedPath(req.target).toLowerCase();
-  if (path.startsWith("/v1/admin")) allowed.add(401);
+  // Operator routes, the contributions audit trail and contributors' submissions need a token.
+  if (path.startsWith("/v1/admin") || path.startsWith("/v1/contributions")) allowed.add(401);
   if (req.method === "OPTIONS") allowed.add(204);
   return allowed;
 }

@@ -38,7 +38,7 @@ describeEachEngine("publish: index routes", (ctx) => {
       expect(Object.keys(r.json)).toEqual([
         "index", "fixing_time", "kind", "status", "value", "level", "currency", "unit", "percentiles",
         "methodology_version", "revision", "computed_at", "inputs_sha256", "reason", "constituent_count",
-        "provider_count", "carried_from", "signature",
+        "provider_count", "carried_from", "data_origin", "coverage", "signature",
       ]);
       expect(r.json).toMatchObject({ index: "CTPI", fixing_time: "2026-10-01T08:00:00Z", kind: "final", currency: "CNY", unit: "1M tokens" });
       expect(r.json.constituents).toBeUndefined();

@@ -118,6 +118,11 @@ describeEachEngine("GET /openapi.json: the OpenAPI 3.1 document generated from t
         if (path.startsWith("/v1/admin/")) {
           expect(op.security, path).toEqual([{ adminToken: [] }]);
           expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(["400", "401", "404"]));
+        } else if (path === "/v1/contributions") {
+          // The contributions audit trail is an operator route outside /v1/admin.
+          expect(op.security, path).toEqual([{ adminToken: [] }]);
+        } else if (path.startsWith("/v1/contributions/")) {
+          expect(op.security, path).toEqual([{ contributorToken: [] }]);
         } else {
           expect(op.security, path).toBeUndefined();
         }

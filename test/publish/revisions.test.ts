@@ -10,7 +10,7 @@ import { servedHistory } from "./seed.ts";
 const FIXING_FIELDS = [
   "index", "fixing_time", "kind", "status", "value", "level", "currency", "unit", "percentiles",
   "methodology_version", "revision", "computed_at", "inputs_sha256", "reason", "constituent_count",
-  "provider_count", "carried_from", "signature",
+  "provider_count", "carried_from", "data_origin", "coverage", "signature",
 ];
 
 /** The signed text of a published fixing object, rebuilt from its JSON. */

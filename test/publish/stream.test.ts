@@ -133,9 +133,9 @@ async function insertMany(db: Db, count: number): Promise<void> {
   const base = `2030-01-${String(++bulkSerial).padStart(2, "0")}T00:00:00Z`;
   await db.execute(sql`
     INSERT INTO fixings (index_code, definition_version, fixing_time, kind, revision, status, value, level,
-      p25, p50, p75, currency, constituent_count, provider_count, methodology_version, inputs_sha256, reason, computed_at)
+      p25, p50, p75, currency, constituent_count, provider_count, methodology_version, inputs_sha256, reason, computed_at, data_origin)
     SELECT 'CTPI', 1, ${base}::timestamptz + n * interval '1 minute', 'indicative', 1, 'ok', 2.5, 1000,
-      1, 2, 3, 'CNY', 0, 0, '1', ${"cd".repeat(32)}, 'bulk', now()
+      1, 2, 3, 'CNY', 0, 0, '1', ${"cd".repeat(32)}, 'bulk', now(), 'real'
     FROM generate_series(1, ${count}) AS n`);
 }
 

@@ -145,7 +145,7 @@ describeEachEngine("a source that fails is reported and skipped: the others stil
     expect(server.attempts("/loop")).toBeLessThanOrEqual(6);
   });
 
-  it("a registry with a price of \"0\", \"-1\" or \"abc\": those providers quarantined, the good one stored", T, async () => {
+  it("a registry with a price of \"0\", \"-1\" or \"abc\": those models skipped with their reasons, the good one stored, nothing quarantined", T, async () => {
     const providers = {
       zero: { provider: "zero", country: "CN" },
       minus: { provider: "minus", country: "CN" },
@@ -153,11 +153,17 @@ describeEachEngine("a source that fails is reported and skipped: the others stil
       good: { provider: "good", country: "CN" },
     };
     const { db, result } = await collectWith(source("bad-registry", "openrouter", "/bad-registry", { providers }));
-    expect(result).toMatchObject({ outcome: "ok", detail: "1 sheet, 3 quarantined" });
+    expect(result).toMatchObject({ outcome: "ok", detail: "1 sheet, 3 skipped" });
     const stored = await rows<{ provider: string }>(db, sql`select provider from price_sheets where provider in ('zero', 'minus', 'letters', 'good')`);
     expect(stored.map((r) => r.provider)).toEqual(["good"]);
     const held = await rows<{ provider: string }>(db, sql`select distinct provider from quarantine order by provider`);
-    expect(held.map((r) => r.provider)).toEqual(["letters", "minus", "zero"]);
+    expect(held).toEqual([]);
+    const [run] = await rows<{ skipped: string }>(db, sql`select skipped::text as skipped from source_runs where source = 'bad-registry'`);
+    expect(JSON.parse(run!.skipped)).toEqual([
+      { provider: "letters", model: "m", reason: 'pricing.prompt "abc": not a number' },
+      { provider: "minus", model: "m", reason: 'pricing.prompt "-1": not a number > 0' },
+      { provider: "zero", model: "m", reason: "pricing.prompt is 0: a placeholder, not a price" },
+    ]);
   });
 
   it("an ECB file without CNY: failed, no rate stored from it", T, async () => {

@@ -35,12 +35,12 @@ describe("a bad sources file is one line naming the field", () => {
     [doc(fx("a"), fx("b"), fx("c", { url: "ftp://example.org/c" })), "sources.json: sources[2].url: must be http(s)"],
     [doc(fx("a", { url: "not a url" })), "sources.json: sources[0].url: must be http(s)"],
     [doc(fx("a"), fx("a")), "sources.json: sources[1].name: duplicate name a"],
-    [doc(fx("a", { kind: "rss" })), "sources.json: sources[0].kind: Invalid option: expected one of \"price-sheet\"|\"litellm\"|\"openrouter\"|\"ecb\"|\"fx\"|\"usage\""],
+    [doc(fx("a", { kind: "rss" })), "sources.json: sources[0].kind: Invalid option: expected one of \"price-sheet\"|\"litellm\"|\"openrouter\"|\"ecb\"|\"fx\"|\"usage\"|\"openrouter-rankings\""],
     [doc(fx("a", { every: "every hour" })), "sources.json: sources[0].every: not a valid cron expression"],
     [doc(fx("a", { tz: "Mars/Olympus" })), "sources.json: sources[0].tz: unknown time zone"],
     [doc(fx("a", { timeout_ms: 0 })), "sources.json: sources[0].timeout_ms: Too small: expected number to be >0"],
     [doc({ name: "r", kind: "litellm", url: "https://example.org/r.json" }), "sources.json: sources[0].providers: required for kind litellm"],
-    [doc(fx("a", { providers: {} })), "sources.json: sources[0].providers: only for kinds litellm, openrouter"],
+    [doc(fx("a", { providers: {} })), "sources.json: sources[0].providers: only for kinds litellm, openrouter, openrouter-rankings"],
     [{ schema: "ciyuan.sources/2", sources: [] }, "sources.json: schema: Invalid input: expected \"ciyuan.sources/1\""],
     [
       doc(

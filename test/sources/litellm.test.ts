@@ -8,7 +8,7 @@ import { InputError } from "../../src/errors.ts";
 import { importPrices } from "../../src/normalise/index.ts";
 import { withoutUnchangedSheets } from "../../src/normalise/unchanged-sheets.ts";
 import { litellmSheets } from "../../src/sources/litellm.ts";
-import { perMillion, timesMillion } from "../../src/sources/registry-sheet.ts";
+import { price, timesMillion } from "../../src/sources/registry-sheet.ts";
 import { LosslessNumber } from "lossless-json";
 import { describeEachEngine } from "../support/engines.ts";
 import { LITELLM_FILE, importUsdRate, modelOf, normalisedCny, quarantinedReasons, sheetCount, sheetDocs } from "./registry-helpers.ts";
@@ -35,14 +35,12 @@ describe("USD per token becomes USD per 1M tokens exactly, by moving the decimal
     ["0.00000014", "0.14"],
     ["4.2e-07", "0.42"],
     ["2", "2000000"],
-    ["0.0", "0"],
-    ["-1", "-1000000"],
   ])("%s USD per token is %s USD per 1M", (perToken, expected) => {
-    expect((perMillion(new LosslessNumber(perToken), "json-number") as LosslessNumber).value).toBe(expected);
+    expect(price(new LosslessNumber(perToken), "json-number", "input_cost_per_token").value).toBe(expected);
   });
-  it("a value that is not a JSON number is passed on unchanged, for the gates to reject", () => {
-    expect(perMillion("abc", "json-number")).toBe("abc");
-    expect(perMillion("2.8e-07", "json-number")).toBe("2.8e-07");
+  it("the shift is exact text arithmetic, whatever the value (zero and negatives are refused before, see registry-skips)", () => {
+    expect(timesMillion("0")).toBe("0");
+    expect(timesMillion("-1")).toBe("-1000000");
     expect(timesMillion("0.0000000000001")).toBe("0.0000001");
   });
 });
@@ -161,7 +159,7 @@ describeEachEngine("registry sheets go through the same gates as the CLI", (ctx)
     expect(await normalisedCny(db, "moonshot", "kimi-k2.5")).toEqual({ input: "4.27404", cached_input: "0.71234", output: "21.3702" });
   });
 
-  describe("a price that is present but not a number > 0 quarantines that provider's sheet; the others are stored", () => {
+  describe("a price that is present but not a number > 0 skips that model only: the provider's other models are stored", () => {
     it.each([["0"], ["-1"], ['"abc"'], ['"0"']])("moonshot input_cost_per_token %s", async (bad) => {
       const db = (await ctx.fresh()).db;
       const text = registry({
@@ -169,13 +167,14 @@ describeEachEngine("registry sheets go through the same gates as the CLI", (ctx)
         "moonshot/kimi-k2.5": chat("moonshot", "6e-07", "3e-06"),
         "moonshot/kimi-bad": chat("moonshot", bad, "3e-06"),
       });
-      const outcome = await importPrices(db, { location: "litellm.json", text: litellmSheets(text, options()).text, source: "litellm" });
-      expect(outcome.stored).toBe(1);
-      expect(outcome.rejected).toHaveLength(1);
-      expect(outcome.rejected[0]!.message).toContain(`sheet moonshot@${AT}: models[0].input: not a number > 0`);
+      const sheets = litellmSheets(text, options());
+      expect(sheets.skipped).toEqual([{ provider: "moonshot", model: "kimi-bad", reason: expect.stringMatching(/^input_cost_per_token /) }]);
+      const outcome = await importPrices(db, { location: "litellm.json", text: sheets.text, source: "litellm" });
+      expect(outcome).toMatchObject({ stored: 2, rejected: [] });
       expect(await sheetCount(db, "deepseek")).toBe(1);
-      expect(await sheetCount(db, "moonshot")).toBe(0);
-      expect(await quarantinedReasons(db, "moonshot")).toEqual(["models[0].input: not a number > 0"]);
+      expect(await sheetCount(db, "moonshot")).toBe(1);
+      expect(modelOf(sheetDocs(sheets.text), "moonshot", "kimi-bad")).toBeUndefined();
+      expect(await quarantinedReasons(db, "moonshot")).toEqual([]);
     });
   });
 

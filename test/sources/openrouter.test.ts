@@ -108,7 +108,7 @@ describeEachEngine("OpenRouter sheets go through the same gates as the CLI", (ct
     expect(await normalisedCny(db, "moonshot", "kimi-k2.5")).toEqual({ input: "4.060338", cached_input: "0.676723", output: "20.30169" });
   });
 
-  describe("a price that is present but not a number > 0 quarantines that provider's sheet; the others are stored", () => {
+  describe("a price that is present but not a number > 0 skips that model only: the provider's other models are stored", () => {
     it.each([["0"], ["-1"], ["abc"]])('moonshotai prompt "%s"', async (bad) => {
       const db = (await ctx.fresh()).db;
       const text = response(
@@ -116,13 +116,14 @@ describeEachEngine("OpenRouter sheets go through the same gates as the CLI", (ct
         model("moonshotai/kimi-k2.5", { prompt: "0.00000057", completion: "0.00000285" }),
         model("moonshotai/kimi-bad", { prompt: bad, completion: "0.00000285" }),
       );
-      const outcome = await importPrices(db, { location: "openrouter.json", text: openrouterSheets(text, options()).text });
-      expect(outcome.stored).toBe(1);
-      expect(outcome.rejected).toHaveLength(1);
-      expect(outcome.rejected[0]!.message).toContain(`sheet moonshot@${AT}: models[0].input: not a number > 0`);
+      const sheets = openrouterSheets(text, options());
+      expect(sheets.skipped).toEqual([{ provider: "moonshot", model: "kimi-bad", reason: expect.stringMatching(/^pricing\.prompt /) }]);
+      const outcome = await importPrices(db, { location: "openrouter.json", text: sheets.text });
+      expect(outcome).toMatchObject({ stored: 2, rejected: [] });
       expect(await sheetCount(db, "deepseek")).toBe(1);
-      expect(await sheetCount(db, "moonshot")).toBe(0);
-      expect(await quarantinedReasons(db, "moonshot")).toEqual(["models[0].input: not a number > 0"]);
+      expect(await sheetCount(db, "moonshot")).toBe(1);
+      expect(modelOf(sheetDocs(sheets.text), "moonshot", "kimi-bad")).toBeUndefined();
+      expect(await quarantinedReasons(db, "moonshot")).toEqual([]);
     });
   });
 

@@ -5,16 +5,16 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../../src/db/index.ts";
-import { materialiseHolds, openBatch } from "../../src/normalise/index.ts";
+import { materialiseHolds, openBatch, type Origin } from "../../src/normalise/index.ts";
 
 export type SeedModel = { model: string; input?: string | null; cached_input?: string | null; output?: string | null; currency?: string; unit?: string };
 export type SeedSheet = { provider: string; country?: string; as_of: string; currency?: string; unit?: string; models: SeedModel[] };
 
-export async function addSheet(db: Db, s: SeedSheet): Promise<string> {
+export async function addSheet(db: Db, s: SeedSheet, origin: Origin = "file"): Promise<string> {
   const raw = JSON.stringify(s);
   const hash = createHash("sha256").update(raw).digest("hex");
   return db.transaction(async (tx) => {
-    const batch = await openBatch(tx, "prices", "file");
+    const batch = await openBatch(tx, "prices", origin);
     const [row] = await rows<{ id: string }>(
       tx,
       sql`INSERT INTO price_sheets (provider, country, country_source, as_of, currency, unit, raw, raw_sha256, content_sha256, batch_id)
@@ -41,17 +41,20 @@ export async function addFx(db: Db, currency: string, cnyPerUnit: string, asOf: 
 
 export type SeedUsage = { provider: string; model: string; start: string; end: string; input: string; cached?: string | null; output: string };
 
+/** Where seeded usage came from (default: a file, reported volumes). */
+export type SeedOrigin = { origin?: Origin; proxy?: boolean; estimated?: boolean };
+
 /** Adds a usage record as a new version of its key (a correction when the key exists). */
-export async function addUsage(db: Db, u: SeedUsage): Promise<void> {
+export async function addUsage(db: Db, u: SeedUsage, from: SeedOrigin = {}): Promise<void> {
   await db.transaction(async (tx) => {
-    const batch = await openBatch(tx, "usage", "file");
+    const batch = await openBatch(tx, "usage", from.origin ?? "file", null, { proxy: from.proxy === true });
     // usage_records is partitioned by week of period_end: the week must exist (migration 0011).
     await tx.execute(sql`SELECT ciyuan_usage_partition((${u.end}::timestamptz AT TIME ZONE 'UTC')::date)`);
     await tx.execute(sql`INSERT INTO usage_records (provider, model, period_start, period_end, version, input_tokens,
-                                                   cached_input_tokens, output_tokens, batch_id, supersedes)
+                                                   cached_input_tokens, output_tokens, batch_id, supersedes, estimated)
       SELECT ${u.provider}, ${u.model}, ${u.start}::timestamptz, ${u.end}::timestamptz, coalesce(max(version), 0) + 1,
              ${u.input}::bigint, ${u.cached ?? null}::bigint, ${u.output}::bigint, ${batch}::bigint,
-             (array_agg(id ORDER BY version DESC))[1]
+             (array_agg(id ORDER BY version DESC))[1], ${from.estimated === true}
       FROM usage_records WHERE provider = ${u.provider} AND model = ${u.model}
         AND period_start = ${u.start}::timestamptz AND period_end = ${u.end}::timestamptz`);
   });

@@ -71,6 +71,9 @@ function indexCard(index) {
     const fixing = await getJson(`${fixingsPath(index.code)}/${encodeURIComponent(latest.fixing_time)}`);
     message.hidden = true;
     setStatus(root.querySelector('[data-field="status"]'), fixing.status);
+    // Sample-based numbers say so, on the figures and on the chart (any sample fixing in it).
+    root.querySelector('[data-field="demo"]').hidden = fixing.data_origin !== "sample";
+    root.querySelector('[data-field="demo-chart"]').hidden = !fixings.some((f) => f.data_origin === "sample");
     setField(root, "value", fixing.value);
     setField(root, "level", fixing.level);
     setField(root, "fixing-time", shortTime(fixing.fixing_time));

@@ -40,6 +40,8 @@ async function load() {
   setField(body, "value", current.value);
   setField(body, "fixing-time", shortTime(current.fixing_time));
   setField(body, "message", "");
+  // Sample-based numbers say so: the value, and the sparkline when any of its points is.
+  body.querySelector('[data-field="demo"]').hidden = !(current.data_origin === "sample" || fixings.some((f) => f.data_origin === "sample"));
   const badge = body.querySelector('[data-field="status"]');
   if (current.status === "ok") badge.hidden = true;
   else setStatus(badge, current.status);

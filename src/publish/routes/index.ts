@@ -3,8 +3,10 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../deps.ts";
 import * as indices from "./v1/indices/index.ts";
 import * as models from "./v1/models/index.ts";
+import * as sources from "./v1/sources/index.ts";
 import * as pages from "./pages.ts";
 import * as admin from "./v1/admin/index.ts";
+import * as contributions from "./v1/contributions/index.ts";
 import * as docs from "./docs.ts";
 import * as health from "./health.ts";
 import * as metrics from "./metrics.ts";
@@ -24,11 +26,16 @@ export const ROUTES: RouteModule[] = [
   indices.settlement,
   models.list,
   models.prices,
+  sources.runs,
   stream,
   keys,
   admin.auth, // before the admin routes: it guards them
   admin.approve,
   admin.restate,
+  contributions.auth, // names the contributors' token scheme in the document
+  contributions.usage,
+  contributions.prices,
+  contributions.list,
   health,
   status,
   metrics,
