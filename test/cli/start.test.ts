@@ -86,16 +86,19 @@ for (const engine of engineNames) {
       dirs.push(dir);
       const env = { ...(await freshCliEnv(engine, dir)), PORT: "0", CIYUAN_SOURCES: await offlineSources(dir) };
       const server = spawnServing(["start", "--no-sample"], env);
-      const base = await server.url;
-      // The finals of the last 60 days are computed from nothing: insufficient, real, no value.
-      const latest = await fetch(`${base}/v1/indices/CTPI/latest`);
-      expect(latest.status).toBe(200);
-      expect(await latest.json()).toMatchObject({ status: "insufficient", value: null, data_origin: "real" });
-      const { data } = (await (await fetch(`${base}/v1/indices/CTPI/fixings`)).json()) as { data: { data_origin: string }[] };
-      expect(data.length).toBeGreaterThan(0);
-      expect(data.every((f) => f.data_origin === "real")).toBe(true);
-      expect(((await (await fetch(`${base}/v1/models`)).json()) as { data: unknown[] }).data).toEqual([]);
-      server.kill("SIGTERM");
+      try {
+        const base = await server.url;
+        // The finals of the last 60 days are computed from nothing: insufficient, real, no value.
+        const latest = await fetch(`${base}/v1/indices/CTPI/latest`);
+        expect(latest.status).toBe(200);
+        expect(await latest.json()).toMatchObject({ status: "insufficient", value: null, data_origin: "real" });
+        const { data } = (await (await fetch(`${base}/v1/indices/CTPI/fixings`)).json()) as { data: { data_origin: string }[] };
+        expect(data.length).toBeGreaterThan(0);
+        expect(data.every((f) => f.data_origin === "real")).toBe(true);
+        expect(((await (await fetch(`${base}/v1/models`)).json()) as { data: unknown[] }).data).toEqual([]);
+      } finally {
+        server.kill("SIGTERM");
+      }
       expect(await server.exited).toBe(0);
     }, 180_000);
   });
