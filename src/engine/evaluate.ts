@@ -87,8 +87,11 @@ export type Evaluation = Published & {
   coverage: Coverage;
 };
 
-/** The window's tokens (input + output) by origin kind, and the listed providers without usage. */
-export type Coverage = { tokens: Record<string, string>; providersWithoutUsage: string[] };
+/**
+ * The window's tokens (input + output) by origin kind, each kind's share of `total`
+ * (6 places, half-even), and the listed providers without usage.
+ */
+export type Coverage = { tokens: Record<string, string>; shares: Record<string, string>; total: string; providersWithoutUsage: string[] };
 
 type Row = {
   provider: string | null;
@@ -138,7 +141,7 @@ type Row = {
   fx_target: string | null;
   origins: string[] | null;
   usage_estimated: boolean | null;
-  coverage_tokens: string;
+  coverage: { tokens: Record<string, string>; shares: Record<string, string>; total: string };
   any_sample: boolean;
   providers_without_usage: string[];
 };
@@ -182,7 +185,7 @@ export async function evaluate(
       FROM judged j LEFT JOIN weights w ON w.provider = j.provider AND w.model = j.model)
     SELECT i.*, b.n, b.providers AS n_providers, b.value::text, b.p25::text, b.p50::text, b.p75::text,
            ch.level::text AS level, (SELECT cny_per_unit FROM target)::text AS fx_target,
-           cv.tokens::text AS coverage_tokens, cv.sample AS any_sample,
+           cv.figures AS coverage, cv.sample AS any_sample,
            (SELECT coalesce(array_agg(s.provider ORDER BY s.provider COLLATE "C"), '{}') FROM sheets s
             WHERE (${def.universeCountry}::text IS NULL OR s.country = ${def.universeCountry}::text)
               AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.provider = s.provider)) AS providers_without_usage
@@ -210,7 +213,7 @@ export async function evaluate(
     ...published,
     providers: head.n_providers,
     dataOrigin: head.any_sample ? "sample" : "real",
-    coverage: { tokens: JSON.parse(head.coverage_tokens) as Record<string, string>, providersWithoutUsage: head.providers_without_usage },
+    coverage: { ...head.coverage, providersWithoutUsage: head.providers_without_usage },
     constituents: items.filter((r) => r.exclusion === null).map(toConstituent),
     exclusions: items.filter((r) => r.exclusion !== null).map(toExclusion),
     sheets,

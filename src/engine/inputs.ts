@@ -4,6 +4,7 @@
  * rows whatever was imported since. Each function is one named CTE for the evaluation's
  * single statement (engine/evaluate.ts).
  */
+import { roundRatio } from "./decimal.ts";
 import { sql, type SQL } from "drizzle-orm";
 import type { IndexDefinition } from "./definitions.ts";
 
@@ -77,14 +78,28 @@ const ORIGIN_KIND = sql`CASE WHEN b.origin = 'sample' THEN 'sample' WHEN b.origi
        WHEN b.origin LIKE 'contributor:%' THEN 'contributor' WHEN b.proxy THEN 'proxy'
        WHEN b.origin LIKE 'collector:%' THEN 'collector' ELSE 'file' END`;
 
+/** The origin kinds a fixing's coverage counts, in the order it publishes them. */
+export const ORIGIN_KINDS = ["contributor", "proxy", "collector", "file", "sample"] as const;
+
 /**
- * `coverage`: the window's tokens (input + output) by origin kind, and whether any input
- * the fixing read (usage in the window, a sheet or FX rate in force) is sample data.
+ * `coverage`: the window's tokens (input + output) by origin kind, each kind's share of
+ * them (exact ratio, rounded once, half-even, to 6 places), and whether any input the
+ * fixing read (usage in the window, a sheet or FX rate in force) is sample data.
  */
 export function coverageOfInputs(): SQL {
-  return sql`coverage AS (
-    SELECT (SELECT coalesce(json_object_agg(origin_kind, tokens::text ORDER BY origin_kind), '{}'::json)
-            FROM (SELECT origin_kind, sum(v_in + v_out) AS tokens FROM usage_origin GROUP BY origin_kind) k) AS tokens,
+  const kinds = sql.raw(`ARRAY[${ORIGIN_KINDS.map((k) => `'${k}'`).join(", ")}]`);
+  return sql`coverage_kinds AS (
+    SELECT k.kind, k.ord, coalesce(sum(u.v_in + u.v_out), 0) AS tokens
+    FROM unnest(${kinds}) WITH ORDINALITY AS k(kind, ord)
+    LEFT JOIN usage_origin u ON u.origin_kind = k.kind
+    GROUP BY k.kind, k.ord),
+  coverage AS (
+    SELECT (SELECT json_build_object(
+              'tokens', json_object_agg(c.kind, c.tokens::text ORDER BY c.ord),
+              'shares', json_object_agg(c.kind, (CASE WHEN t.total = 0 THEN 0.000000
+                                                      ELSE ${roundRatio(sql`c.tokens`, sql`t.total`, 6)} END)::text ORDER BY c.ord),
+              'total', max(t.total)::text)
+            FROM coverage_kinds c CROSS JOIN (SELECT sum(tokens) AS total FROM coverage_kinds) t) AS figures,
            (EXISTS (SELECT 1 FROM usage_origin WHERE origin_kind = 'sample')
             OR EXISTS (SELECT 1 FROM sheets s JOIN price_sheets ps ON ps.id = s.sheet_id
                        JOIN input_batches b ON b.id = ps.batch_id WHERE b.origin = 'sample')

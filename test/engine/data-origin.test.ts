@@ -5,10 +5,9 @@
  * coverage: the window's tokens by origin kind and the listed providers without usage.
  */
 import { sql } from "drizzle-orm";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rows } from "../../src/db/index.ts";
 import { computeFixing } from "../../src/engine/index.ts";
-import { shareHalfEven } from "../../src/engine/coverage.ts";
 import { fixingJson, toJson } from "../../src/publish/json.ts";
 import { loadFixing } from "../../src/publish/views.ts";
 import { describeEachEngine } from "../support/engines.ts";
@@ -75,6 +74,14 @@ describeEachEngine("data_origin, origins and coverage", (ctx) => {
     expect(by("glm")).toMatchObject({ origins: ["file", "proxy"], estimated: true });
     expect(by("glm-air")).toMatchObject({ origins: ["collector", "file"], estimated: false });
     expect(f.coverage.tokens).toMatchObject({ contributor: 100, proxy: 100, collector: 10 });
+    // Each share is the exact ratio rounded once, half-even (stored text, no float between).
+    const [stored] = await rows<{ coverage: { tokens: Record<string, string>; shares: Record<string, string>; total: string } }>(
+      db,
+      sql`SELECT coverage FROM fixings`,
+    );
+    const { tokens, shares, total } = stored!.coverage;
+    expect(BigInt(total)).toBe(Object.values(tokens).reduce((a, t) => a + BigInt(t), 0n));
+    for (const kind of Object.keys(tokens)) expect(shares[kind]).toBe(halfEven(BigInt(tokens[kind]!), BigInt(total), 6));
   });
 
   it("a listed provider without any usage in the window is named", async () => {
@@ -86,13 +93,19 @@ describeEachEngine("data_origin, origins and coverage", (ctx) => {
   });
 });
 
-describeEachEngine("coverage shares round once, half-even", () => {
-  it("shareHalfEven agrees with the exact ratio on ties and near-ties", () => {
-    expect(shareHalfEven(1n, 8n, 2)).toBe("0.12"); // 0.125 -> even
-    expect(shareHalfEven(3n, 8n, 2)).toBe("0.38"); // 0.375 -> even
-    expect(shareHalfEven(1n, 3n, 6)).toBe("0.333333");
-    expect(shareHalfEven(2n, 3n, 6)).toBe("0.666667");
-    expect(shareHalfEven(5n, 5n, 6)).toBe("1.000000");
-    expect(shareHalfEven(0n, 5n, 6)).toBe("0.000000");
+/** The test's own exact reference: num / den rounded half-even to `places` decimals. */
+function halfEven(num: bigint, den: bigint, places: number): string {
+  const scaled = num * 10n ** BigInt(places);
+  const q = scaled / den;
+  const r = scaled % den;
+  const n = (q + (r * 2n > den || (r * 2n === den && q % 2n === 1n) ? 1n : 0n)).toString().padStart(places + 1, "0");
+  return `${n.slice(0, -places)}.${n.slice(-places)}`;
+}
+
+describe("halfEven, the reference of the shares", () => {
+  it("rounds ties to even", () => {
+    expect([halfEven(1n, 8n, 2), halfEven(3n, 8n, 2), halfEven(1n, 3n, 6), halfEven(2n, 3n, 6), halfEven(5n, 5n, 6)]).toEqual([
+      "0.12", "0.38", "0.333333", "0.666667", "1.000000",
+    ]);
   });
 });

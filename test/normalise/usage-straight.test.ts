@@ -16,33 +16,29 @@ import { USAGE_HEADER, counts, streamOf } from "./helpers.ts";
 
 const csv = (...lines: string[]) => [USAGE_HEADER, ...lines].join("\n") + "\n";
 
-/** Imports `text` as a file that can be read again; says whether the careful way read it. */
-async function importFile(db: Db, location: string, text: string) {
+/** Imports `text` as a file that can be read again: its outcome or error, and whether the careful way read it. */
+async function attempt(db: Db, location: string, text: string) {
   let reopened = 0;
-  const outcome = await importUsage(db, {
-    location,
-    stream: streamOf(text),
-    format: "csv",
-    reopen: async () => {
-      reopened++;
-      return streamOf(text);
-    },
-  });
-  return { outcome, careful: reopened > 0 };
+  const reopen = async () => {
+    reopened++;
+    return streamOf(text);
+  };
+  const result = await importUsage(db, { location, stream: streamOf(text), format: "csv", reopen }).then(
+    (outcome) => ({ outcome }),
+    (error: Error) => ({ error }),
+  );
+  return { ...result, careful: reopened > 0 };
+}
+
+async function importFile(db: Db, location: string, text: string) {
+  const r = await attempt(db, location, text);
+  if ("error" in r) throw r.error;
+  return { outcome: r.outcome, careful: r.careful };
 }
 
 async function failure(db: Db, location: string, text: string) {
-  let reopened = 0;
-  const err = await importUsage(db, {
-    location,
-    stream: streamOf(text),
-    format: "csv",
-    reopen: async () => {
-      reopened++;
-      return streamOf(text);
-    },
-  }).catch((e: Error) => e);
-  return { message: (err as Error).message, careful: reopened > 0 };
+  const r = await attempt(db, location, text);
+  return { message: "error" in r ? r.error.message : "accepted", careful: r.careful };
 }
 
 describeEachEngine("usage files: the straight way", (ctx) => {
