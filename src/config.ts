@@ -29,6 +29,15 @@ const EnvSchema = z.object({
     .min(1, "must be at least 1 request per minute")
     .max(100_000)
     .default(60),
+  // Days of final fixings `ciyuan start` computes (when missing) before it serves, and days
+  // of sample data it loads into an empty database. 60 covers the dashboard's first view
+  // and two settlement months; a smaller number starts faster (tests use a few days).
+  CIYUAN_START_DAYS: z.coerce
+    .number()
+    .int("must be a whole number of days")
+    .min(1, "must be at least 1 day")
+    .max(3660, "must be at most 3660 days (use ciyuan backfill for longer ranges)")
+    .default(60),
   // Test-only: the service's clock (`ciyuan start`'s scheduler and backfill range, /health)
   // runs this many milliseconds ahead of (or, negative, behind) the machine's, so a drill
   // can have a final fixing fall due at a moment it chooses (scripts/drill-outage.ts).
@@ -47,6 +56,8 @@ export type Config = {
   contributionRate: number;
   /** Test-only (CIYUAN_CLOCK_OFFSET_MS): see serviceClock. */
   clockOffsetMs: number;
+  /** CIYUAN_START_DAYS: days of finals (and of sample data) `ciyuan start` prepares. */
+  startDays: number;
 };
 
 /** Parses the environment once; every entry point calls this at start. */
@@ -67,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.CIYUAN_ADMIN_TOKEN,
     contributionRate: e.CIYUAN_CONTRIBUTION_RATE,
     clockOffsetMs: e.CIYUAN_CLOCK_OFFSET_MS,
+    startDays: e.CIYUAN_START_DAYS,
   };
 }
 

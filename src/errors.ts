@@ -19,6 +19,8 @@ export const ErrorCodes = [
   "forbidden",
   "payload_too_large",
   "rate_limited",
+  // Price versus mix (operations-and-users.md section 8): no final ok fixing in the range.
+  "no_ok_fixing",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { DateTime } from "luxon";
-import { parseOffsetInstant } from "../instant.ts";
+import { parseOffsetInstant } from "../values/instant.ts";
 
 /** `--at ISO` of a moment: an instant with its offset (or Z); a date alone is 00:00 UTC that day. */
 export function parseInstant(value: string): string {

@@ -64,6 +64,13 @@ export function registerCommands(program: Command): void {
     .option("--revision <n>", "that revision (default: the latest)", parseRevision)
     .action(async (opts: { index: string; at: string; revision?: number }) => (await import("./verify.ts")).verify(opts));
 
+  program
+    .command("hedge")
+    .description("the hedge desk: hedge ratio of a monthly bill (CSV month,cost_cny,tokens) on the index's settlement prices, as JSON")
+    .argument("<file>", "CSV bill: header month,cost_cny,tokens (tokens optional), one row per month, oldest first")
+    .requiredOption("--index <code>", "index code, e.g. CTPI", parseIndexCode)
+    .action(async (file: string, opts: { index: string }) => (await import("./hedge.ts")).hedgeFile({ file, index: opts.index }));
+
   const prices = program.command("prices").description("held prices (moves of more than 80 %) and their release");
   prices
     .command("held")

@@ -1,6 +1,6 @@
 /**
  * `ciyuan start` (what `npm start` runs): migrate, load the bundled sample into an empty
- * database, compute the final fixings of the last 60 days that are missing, then run the
+ * database, compute the final fixings of the last CIYUAN_START_DAYS (60) days that are missing, then run the
  * schedule (fixings; each collector source on its `every`) and serve until a signal.
  */
 import { DateTime } from "luxon";
@@ -15,17 +15,15 @@ import { withDatabase } from "./context.ts";
 import { serveUntilSignal } from "./serve.ts";
 import { serviceClock } from "../config.ts";
 
-const BACKFILL_DAYS = 60;
-
-/** The last BACKFILL_DAYS calendar days whose final fixing time has passed. */
-async function backfillRange(db: Db, code: string, now: string): Promise<{ from: string; to: string }> {
+/** The last `days` calendar days whose final fixing time has passed. */
+async function backfillRange(db: Db, code: string, now: string, days: number): Promise<{ from: string; to: string }> {
   const def = await definitionAt(db, code, now);
   let to = DateTime.fromISO(now, { zone: def.fixingTz });
   if (finalFixingTime(def, to.toISODate()!) > now) to = to.minus({ days: 1 });
-  return { from: to.minus({ days: BACKFILL_DAYS - 1 }).toISODate()!, to: to.toISODate()! };
+  return { from: to.minus({ days: days - 1 }).toISODate()!, to: to.toISODate()! };
 }
 
-/** `ciyuan start`: sample if empty, 60 days of final fixings, the schedule and the HTTP service. */
+/** `ciyuan start`: sample if empty, CIYUAN_START_DAYS of final fixings, the schedule and the HTTP service. */
 export async function start(opts: { port?: number; sample?: boolean }): Promise<void> {
   await withDatabase(async (database, config) => {
     const { db } = database;
@@ -39,12 +37,12 @@ export async function start(opts: { port?: number; sample?: boolean }): Promise<
     // The sample (section 4 of operations-and-users.md): by default only into an empty
     // embedded database; --no-sample never, --sample even on a server or a used database.
     const policy = opts.sample === false ? "never" : opts.sample === true ? "asked" : config.databaseUrl ? "never" : "if-empty";
-    const sample = policy === "never" ? null : await loadSampleOnce(db, { now, days: BACKFILL_DAYS, onlyIfEmpty: policy === "if-empty" });
+    const sample = policy === "never" ? null : await loadSampleOnce(db, { now, days: config.startDays, onlyIfEmpty: policy === "if-empty" });
     if (sample?.loaded) {
       log.info({ sheets: sample.sheets, fx_rates: sample.fxRates, usage_records: sample.usageRecords }, "sample loaded");
     }
     for (const code of await indexCodes(db)) {
-      const range = await backfillRange(db, code, now);
+      const range = await backfillRange(db, code, now, config.startDays);
       const r = await backfill(db, { index: code, ...range, signer, now: clock(), onProgress: progressLog(log, code) });
       log.info({ index: code, computed: r.computed.length, skipped: r.skipped }, `${code}: ${r.computed.length} final fixings computed, ${r.skipped} already there`);
     }

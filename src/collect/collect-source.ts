@@ -1,16 +1,22 @@
 /**
- * One collection of one source: conditional fetch, import, and one `source_runs` row.
+ * One collection of one source, in one direction: what the last successful collection
+ * left (previous.ts) -> conditional fetch (sources/fetch.ts) -> parse (sources/parse.ts,
+ * pure) -> gate and store (normalise/store-input.ts, the step contributions take too) ->
+ * the run recorded with its body (record.ts). Each step is entered once and hands the
+ * next its result; a registry's skipped entries come back from the parse as a value.
+ *
  * Never throws: every failure (network, status, timeout, size, parse, gates, even the
  * database) ends as a result with a one-line reason.
  */
 import type { Db } from "../db/index.ts";
-import type { SourceConfig } from "../sources/config.ts";
-import { fetchSource } from "../sources/fetch.ts";
+import { heldPrices } from "../engine/held.ts";
+import { storeInput, type StoreResult } from "../normalise/index.ts";
+import type { SourceConfig, SourceKind } from "../sources/config.ts";
+import { fetchSource, type FetchedBody } from "../sources/fetch.ts";
+import { parseBody, type Parsed } from "../sources/parse.ts";
 import type { RegistrySkip } from "../sources/registry-sheet.ts";
-import { importBody } from "./import-body.ts";
-import { importRegistry, skippedIn } from "./import-registry.ts";
-import { PAYLOAD_KIND, lastOkPayload, payloadContent, recordRawPayload, recordRun, type RunOutcome } from "./record.ts";
-import { previousValidators, saveValidators } from "./validators.ts";
+import { previousCollection, type Previous } from "./previous.ts";
+import { recordRun, type RunOutcome } from "./record.ts";
 
 /** `skipped`: a registry's entries that could not be prices, recorded on the run. */
 export type CollectResult = { source: string; outcome: RunOutcome; detail: string; payloadId: string | null; skipped?: RegistrySkip[] };
@@ -22,27 +28,66 @@ export type CollectOptions = {
   exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
 };
 
+type Exclusive = NonNullable<CollectOptions["exclusive"]>;
+
+/** How a collection ended, before it is recorded: what the run row and the result say. */
+type Collected = {
+  outcome: RunOutcome;
+  detail: string;
+  skipped?: RegistrySkip[] | undefined;
+  /** The body fetched, kept with the run (whatever became of it). */
+  body?: FetchedBody;
+  /** A 304's: the payload of the last successful run, which it confirms. */
+  payloadId?: string | null;
+  /** A body taken: its validators are kept for the next conditional GET. */
+  taken?: boolean;
+};
+
+/** What a stored item of each kind is called in the detail line. */
+const NOUN: Record<SourceKind, string> = {
+  "price-sheet": "sheet",
+  litellm: "sheet",
+  openrouter: "sheet",
+  ecb: "rate",
+  fx: "rate",
+  usage: "record",
+  "openrouter-rankings": "record",
+};
+
 export async function collectSource(db: Db, source: SourceConfig, opts: CollectOptions = {}): Promise<CollectResult> {
   const now = opts.now ?? new Date();
-  const exclusive = opts.exclusive ?? ((fn) => fn());
-  let result: CollectResult;
+  const exclusive: Exclusive = opts.exclusive ?? ((fn) => fn());
+  let collected: Collected;
   try {
-    result = await attempt(db, source, now, exclusive);
+    collected = await collect(db, source, now, exclusive);
   } catch (err) {
-    result = { source: source.name, outcome: "failed", detail: reasonOf(err), payloadId: null, ...skippedIn(err) };
+    collected = { outcome: "failed", detail: reasonOf(err) };
   }
+  const { outcome, detail, skipped, body } = collected;
+  const result: CollectResult = { source: source.name, outcome, detail, payloadId: collected.payloadId ?? null, ...(skipped ? { skipped } : {}) };
   try {
-    await exclusive(() => recordRun(db, { source: source.name, kind: source.kind, startedAt: now, outcome: result.outcome, detail: result.detail, payloadId: result.payloadId, skipped: result.skipped }));
+    const payloadId = await exclusive(() =>
+      recordRun(db, {
+        source: source.name,
+        kind: source.kind,
+        startedAt: now,
+        outcome,
+        detail,
+        payloadId: collected.payloadId ?? null,
+        skipped,
+        body: body ? { url: source.url, sha256: body.sha256, bytes: body.body } : undefined,
+        validators: body && collected.taken ? { url: source.url, validators: body } : undefined,
+      }),
+    );
+    return { ...result, payloadId };
   } catch (err) {
     // The run log is bookkeeping; a collection's outcome stands without it.
-    result = { ...result, detail: `${result.detail} (run not recorded: ${reasonOf(err)})` };
+    return { ...result, detail: `${detail} (run not recorded: ${reasonOf(err)})` };
   }
-  return result;
 }
 
-async function attempt(db: Db, source: SourceConfig, now: Date, exclusive: NonNullable<CollectOptions["exclusive"]>): Promise<CollectResult> {
-  const name = source.name;
-  const previous = await exclusive(() => previousValidators(db, name, source.url));
+async function collect(db: Db, source: SourceConfig, now: Date, exclusive: Exclusive): Promise<Collected> {
+  const previous = await exclusive(() => previousCollection(db, source, { body: isRegistry(source) }));
   const fetched = await fetchSource({
     url: source.url,
     timeoutMs: source.timeout_ms,
@@ -50,42 +95,60 @@ async function attempt(db: Db, source: SourceConfig, now: Date, exclusive: NonNu
     retries: source.retries,
     backoffMs: source.backoff_ms,
     ...(source.headers ? { headers: source.headers } : {}),
-    ...previous,
+    ...previous.validators,
   });
-  if (fetched.status === 304) {
-    return exclusive(async () => {
-      const payloadId = await lastOkPayload(db, name);
-      // A registry answering "not modified" is still a fetch that lists what it listed: it
-      // can confirm a held price or make a second absence (two-fetch rule), so the body on
-      // record goes through the registry rules again.
-      const body = isRegistry(source) && payloadId ? await payloadContent(db, payloadId, source.url) : null;
-      if (body === null) return { source: name, outcome: "not_modified" as const, detail: "not modified", payloadId };
-      const { outcome, notes, skipped } = await importRegistry(db, source, body, now);
-      const detail = ["not modified", ...(outcome.stored > 0 ? [`${outcome.stored} sheet${outcome.stored === 1 ? "" : "s"}`] : []), ...notes].join(", ");
-      return { source: name, outcome: "not_modified" as const, detail, payloadId, skipped };
-    });
+  if (fetched.status === 304) return notModified(db, source, now, previous, exclusive);
+
+  let parsed: Parsed;
+  try {
+    parsed = parseBody(source, fetched, { now, previousBody: previous.body });
+  } catch (err) {
+    return { outcome: "failed", detail: `parse: ${reasonOf(err)}`, body: fetched };
   }
-  return exclusive(async () => {
-    const payloadId = await recordRawPayload(db, { kind: PAYLOAD_KIND[source.kind], source: name, url: source.url, sha256: fetched.sha256, body: fetched.body });
-    let imported;
-    try {
-      imported = await importBody(db, source, fetched, now);
-    } catch (err) {
-      return { source: name, outcome: "failed" as const, detail: `parse: ${reasonOf(err)}`, payloadId, ...skippedIn(err) };
-    }
-    const { noun, outcome, notes = [], skipped } = imported;
-    const quarantined = outcome.rejected.length;
-    // Nothing usable at all (every sheet rejected) is a failed source; some rejected is not.
-    if (quarantined > 0 && outcome.stored + outcome.unchanged === 0) {
-      return { source: name, outcome: "failed" as const, detail: `rejected: ${outcome.rejected[0]!.message}`, payloadId, skipped };
-    }
-    await saveValidators(db, name, source.url, fetched);
-    const parts = [`${outcome.stored} ${noun}${outcome.stored === 1 ? "" : "s"}`];
-    if (outcome.unchanged > 0) parts.push(`${outcome.unchanged} unchanged`);
-    if (quarantined > 0) parts.push(`${quarantined} quarantined`);
-    parts.push(...notes);
-    return { source: name, outcome: "ok" as const, detail: parts.join(", "), payloadId, skipped };
-  });
+  const skipped = parsed.skipped;
+  let stored: StoreResult;
+  try {
+    stored = await exclusive(() => store(db, source, parsed, now, 200));
+  } catch (err) {
+    return { outcome: "failed", detail: `parse: ${reasonOf(err)}`, body: fetched, skipped };
+  }
+  const quarantined = stored.rejected.length;
+  // Nothing usable at all (every sheet rejected) is a failed source; some rejected is not.
+  if (quarantined > 0 && stored.stored + stored.unchanged === 0) {
+    return { outcome: "failed", detail: `rejected: ${stored.rejected[0]!.message}`, body: fetched, skipped };
+  }
+  const noun = NOUN[source.kind];
+  const parts = [`${stored.stored} ${noun}${stored.stored === 1 ? "" : "s"}`];
+  if (stored.unchanged > 0) parts.push(`${stored.unchanged} unchanged`);
+  if (quarantined > 0) parts.push(`${quarantined} quarantined`);
+  parts.push(...stored.notes);
+  return { outcome: "ok", detail: parts.join(", "), body: fetched, skipped, taken: true };
+}
+
+/**
+ * A 304. A registry answering "not modified" is still a fetch that lists what it listed:
+ * it can confirm a held price or make a second absence (two-fetch rule), so the body on
+ * record goes through the same parse and store again. A failure here is reported without
+ * the `parse:` of a fetched body, and points at no payload.
+ */
+async function notModified(db: Db, source: SourceConfig, now: Date, previous: Previous, exclusive: Exclusive): Promise<Collected> {
+  const payloadId = previous.payloadId;
+  if (!isRegistry(source) || previous.body === null) return { outcome: "not_modified", detail: "not modified", payloadId };
+  const parsed = parseBody(source, { body: Buffer.from(previous.body, "utf8") }, { now, previousBody: previous.body });
+  let stored: StoreResult;
+  try {
+    stored = await exclusive(() => store(db, source, parsed, now, undefined));
+  } catch (err) {
+    return { outcome: "failed", detail: reasonOf(err), skipped: parsed.skipped };
+  }
+  const sheets = stored.stored > 0 ? [`${stored.stored} sheet${stored.stored === 1 ? "" : "s"}`] : [];
+  return { outcome: "not_modified", detail: ["not modified", ...sheets, ...stored.notes].join(", "), payloadId, skipped: parsed.skipped };
+}
+
+/** The store step under the source's name; a registry is told which providers have a held price now. */
+async function store(db: Db, source: SourceConfig, parsed: Parsed, now: Date, httpStatus: number | undefined): Promise<StoreResult> {
+  const confirming = isRegistry(source) ? new Set((await heldPrices(db, now.toISOString())).map((h) => h.provider)) : undefined;
+  return storeInput(db, parsed.input, { source: source.name, httpStatus }, confirming ? { confirming } : {});
 }
 
 const isRegistry = (source: SourceConfig) => source.kind === "litellm" || source.kind === "openrouter";

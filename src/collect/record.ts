@@ -1,10 +1,14 @@
-/** What a collection leaves behind: the raw body in `payloads`, one `source_runs` row per attempt. */
+/**
+ * What a collection leaves behind, written once as it ends, in one transaction: the fetched
+ * body in `payloads`, one `source_runs` row, and after a successful fetch its validators.
+ */
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
 import { lockInputs, type PayloadKind } from "../normalise/payload.ts";
 import type { SourceKind } from "../sources/config.ts";
 import type { RegistrySkip } from "../sources/registry-sheet.ts";
 import { isText } from "../sources/text.ts";
+import { encodeValidators, validatorsKey, type Validators } from "./validators.ts";
 
 export type RunOutcome = "ok" | "not_modified" | "failed";
 
@@ -20,8 +24,9 @@ export const PAYLOAD_KIND: Record<SourceKind, PayloadKind> = {
 
 /**
  * The fetched body as a payload (source name, URL, HTTP status, sha256), once per distinct
- * sha256 and kind, like the importers' own record: an importer given the same bytes then
- * points at this row. Usage bodies are kept by hash only, as the usage importer does.
+ * sha256 and kind, like the importers' own record: the store step, given the same bytes,
+ * made this row already (with the HTTP status), and it is found. Usage bodies are kept by
+ * hash only, as the usage importer does.
  */
 export async function recordRawPayload(
   db: Db,
@@ -43,46 +48,44 @@ export async function recordRawPayload(
   });
 }
 
-/** `skipped`: the registry entries the run could not read as prices; none is stored as null. */
-export async function recordRun(
-  db: Db,
-  run: {
-    source: string;
-    kind: SourceKind;
-    startedAt: Date;
-    outcome: RunOutcome;
-    detail: string;
-    payloadId: string | null;
-    skipped?: readonly RegistrySkip[] | undefined;
-  },
-): Promise<void> {
+export type Run = {
+  source: string;
+  kind: SourceKind;
+  startedAt: Date;
+  outcome: RunOutcome;
+  detail: string;
+  /** The payload the run points at when it kept no body of its own (a 304: the last ok run's). */
+  payloadId?: string | null;
+  /** The body fetched: kept as a payload (`url` is where from), and the run points at it. */
+  body?: { url: string; sha256: string; bytes: Buffer } | undefined;
+  /** The registry entries the run could not read as prices; none is stored as null. */
+  skipped?: readonly RegistrySkip[] | undefined;
+  /** After a successful fetch: its ETag / Last-Modified, for the next conditional GET. */
+  validators?: { url: string; validators: Validators } | undefined;
+};
+
+/** Records a run (with its body and validators, when given); the id of the payload it points at. */
+export async function recordRun(db: Db, run: Run): Promise<string | null> {
   // jsonb cannot hold a NUL (`\u0000`), which a registry key or value can: it is replaced.
   const text = (s: string) => s.replaceAll("\0", "\uFFFD");
   const entries = (run.skipped ?? []).map((k) => ({ provider: text(k.provider), model: text(k.model), reason: text(k.reason) }));
   const skipped = entries.length > 0 ? JSON.stringify(entries) : null;
-  await db.execute(
-    sql`insert into source_runs (source, kind, started_at, outcome, detail, payload_id, skipped)
-        values (${run.source}, ${run.kind}, ${run.startedAt.toISOString()}::timestamptz, ${run.outcome}, ${run.detail}, ${run.payloadId}::bigint, ${skipped}::jsonb)`,
-  );
-}
-
-/** The payload of the source's last successful collection (what a 304 confirms). */
-export async function lastOkPayload(db: Db, source: string): Promise<string | null> {
-  const [row] = await rows<{ payload_id: string | null }>(
-    db,
-    sql`select payload_id from source_runs where source = ${source} and outcome = 'ok' order by id desc limit 1`,
-  );
-  return row?.payload_id ?? null;
-}
-
-/**
- * The text of a stored payload fetched from `url`: null for usage (kept by hash only) or a
- * payload from another URL (a source pointed elsewhere starts afresh).
- */
-export async function payloadContent(db: Db, payloadId: string, url: string): Promise<string | null> {
-  const [row] = await rows<{ content: string | null }>(
-    db,
-    sql`select content from payloads where id = ${payloadId}::bigint and location = ${url}`,
-  );
-  return row?.content ?? null;
+  return db.transaction(async (tx) => {
+    const body = run.body;
+    const payloadId = body
+      ? await recordRawPayload(tx, { kind: PAYLOAD_KIND[run.kind], source: run.source, url: body.url, sha256: body.sha256, body: body.bytes })
+      : (run.payloadId ?? null);
+    await tx.execute(
+      sql`insert into source_runs (source, kind, started_at, outcome, detail, payload_id, skipped)
+          values (${run.source}, ${run.kind}, ${run.startedAt.toISOString()}::timestamptz, ${run.outcome}, ${run.detail}, ${payloadId}::bigint, ${skipped}::jsonb)`,
+    );
+    if (run.validators) {
+      const { url, validators } = run.validators;
+      await tx.execute(
+        sql`insert into meta (key, value) values (${validatorsKey(run.source)}, ${encodeValidators(url, validators)})
+            on conflict (key) do update set value = excluded.value, set_at = clock_timestamp()`,
+      );
+    }
+    return payloadId;
+  });
 }

@@ -4,10 +4,11 @@
  * (413). Then, in one transaction:
  *
  * - the same bytes accepted before from this contributor: that receipt again, nothing stored;
- * - the body through the same importer a file goes through (usage: importUsage; prices:
- *   every sheet through the sheet gates first, then importPrices), so accepted data meet
- *   the same gates (held prices included). Any invalid record refuses the whole body (400,
- *   the importer's message naming the first bad record's line or JSON path, and the field);
+ * - the body parsed as a file of its kind is (sources/parse.ts) and stored by the same store
+ *   step as a collected body (normalise/store-input.ts; prices accepted or refused whole),
+ *   so accepted data meet the same gates (held prices included). Any invalid record refuses
+ *   the whole body (400, the message naming the first bad record's line or JSON path, and
+ *   the field);
  * - every record's provider within the token's scope, else 403;
  * - the receipt, signed, written with the submission into the audit trail.
  *
@@ -20,9 +21,10 @@ import { sql } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../db/index.ts";
 import { recordKey } from "../engine/seal.ts";
 import { CiyuanError, InputError, oneLine } from "../errors.ts";
-import { importPrices, importUsage, rejectionMessage, validateSheet, visibleWatermark, type SheetVerdict } from "../normalise/index.ts";
+import { storeInput, visibleWatermark } from "../normalise/index.ts";
 import type { Signer } from "../signing/index.ts";
-import { decodeText, formatByContent, parsePriceSheets, usageCsvUnits } from "../sources/index.ts";
+import { formatByContent, usageCsvUnits } from "../sources/index.ts";
+import { priceSheetsInput, usageBodyInput } from "../sources/parse.ts";
 import { recordContribution, type ContributionKind, type ContributionRecord } from "./audit.ts";
 import { acceptedReceipt, receiptText, signReceipt, type SignedReceipt } from "./receipts.ts";
 import type { Contributor } from "./registry.ts";
@@ -102,15 +104,9 @@ function recordRefusal(db: Db, c: Omit<ContributionRecord, "status" | "batch">):
 
 type StoreInput = Submission & { location: string; format: "csv" | "json"; source: string };
 
-/** Usage through importUsage; a CSV body can be read again, so it may take the straight way. */
+/** Usage through the store step; a CSV body can be read again, so it may take the straight way. */
 async function storeUsage(tx: Db, s: StoreInput): Promise<Stored> {
-  await importUsage(tx, {
-    location: s.location,
-    stream: bodyStream(s.body),
-    format: s.format,
-    source: s.source,
-    reopen: async () => bodyStream(s.body),
-  });
+  await storeInput(tx, usageBodyInput(s.location, s.body, s.format, { readAgain: true }), { source: s.source });
   // The body is valid now (the importer threw otherwise): read its providers for the scope.
   const { records, outside } = await usageProviders(s);
   if (records === 0) throw new InputError(s.location, undefined, undefined, "no records");
@@ -152,41 +148,20 @@ async function usageProviders(s: StoreInput): Promise<ProviderScan> {
 }
 
 /**
- * A price body: every sheet through the gates before anything is stored, since a file's
- * importer would quarantine a bad sheet and store the others, and a contribution is
- * accepted or refused whole. Then importPrices, whose store-time gates (a sheet without a
- * country for a provider never seen) refuse the body too.
+ * A price body, accepted or refused whole (a file's sheets are taken one by one, a bad one
+ * quarantined): every sheet through the gates before anything is stored, then the
+ * store-time gates (a sheet without a country for a provider never seen) refuse it too.
  */
 async function storePrices(tx: Db, s: StoreInput): Promise<Stored> {
-  const text = decodeText(s.location, s.body);
-  const verdicts = parsePriceSheets(s.location, text, s.format).map(validateSheet);
-  const bad = firstBadSheet(verdicts);
-  if (bad) throw new CiyuanError("bad_input", rejectionMessage(bad));
-  const outcome = await importPrices(tx, { location: s.location, text, source: s.source });
-  // The importer lets each sheet's commit skip its WAL flush (its own barrier follows only
+  const { accepted = [] } = await storeInput(tx, priceSheetsInput(s.location, s.body, s.format), { source: s.source }, { whole: true });
+  // The store lets each sheet's commit skip its WAL flush (its own barrier follows only
   // when it stored something); this transaction is answered with a receipt, so its commit waits for the disk.
   await tx.execute(sql`SET LOCAL synchronous_commit = on`);
-  const rejected = outcome.rejected[0];
-  if (rejected) throw new CiyuanError("bad_input", rejected.message);
 
-  let records = 0;
-  for (const v of verdicts) if (v.ok) records += v.sheet.models.length;
-  const outside = verdicts.find((v) => v.ok && !s.contributor.providers.includes(v.sheet.provider));
-  if (outside?.ok) {
-    throw outOfScope(`${outside.origin.location}: sheet ${oneLine(outside.origin.label)}: provider`, outside.sheet.provider, s.contributor, records);
-  }
+  const records = accepted.reduce((n, sheet) => n + sheet.models, 0);
+  const outside = accepted.find((sheet) => !s.contributor.providers.includes(sheet.provider));
+  if (outside) throw outOfScope(`${outside.location}: sheet ${oneLine(outside.label)}: provider`, outside.provider, s.contributor, records);
   return { records };
-}
-
-/**
- * The first refused sheet in the body's order. A CSV sheet is a (provider, as_of) group
- * whose verdict names its first bad row as `location:line`; groups interleave, so the
- * body's first bad row is the lowest of those lines. JSON sheets come in order.
- */
-function firstBadSheet(verdicts: SheetVerdict[]): Extract<SheetVerdict, { ok: false }> | undefined {
-  const line = (v: SheetVerdict) => Number(/:(\d+)$/.exec(v.origin.location)?.[1] ?? 0);
-  const bad = verdicts.filter((v): v is Extract<SheetVerdict, { ok: false }> => !v.ok);
-  return bad.sort((a, b) => line(a) - line(b))[0];
 }
 
 function outOfScope(where: string, provider: string, c: Contributor, records: number): OutOfScope {

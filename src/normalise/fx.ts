@@ -3,12 +3,21 @@
  * currency per EUR, crossed to CNY exactly: cny_per_unit(X) = rate(CNY) / rate(X), and
  * EUR itself = rate(CNY), each in force from 16:00 Frankfurt time on its date.
  */
+import { DateTime } from "luxon";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import type { EcbDay, RecordUnit } from "../sources/index.ts";
-import { divideDecimals } from "./decimal.ts";
-import { csvRate as csvRateValue, firstIssue, instant, jsonRate as jsonRateValue, rateCurrency } from "./fields.ts";
-import { ecbPublicationTime } from "./instant.ts";
+import { divideDecimals } from "../values/decimal.ts";
+import { csvRate as csvRateValue, firstIssue, instant, jsonRate as jsonRateValue, rateCurrency } from "../values/fields.ts";
+import { storableUtc, utcIso } from "../values/instant.ts";
+
+/** The moment an ECB reference rate for `date` is published: 16:00 in Frankfurt. */
+export function ecbPublicationTime(date: string): string | null {
+  const dt = DateTime.fromISO(`${date}T16:00:00`, { zone: "Europe/Berlin" });
+  if (!dt.isValid || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return null;
+  const utc = utcIso(dt);
+  return storableUtc(utc) ? utc : null;
+}
 
 /** Digits kept after the point in an ECB cross rate (rounded half-even). */
 export const CROSS_RATE_SCALE = 20;

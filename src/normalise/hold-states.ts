@@ -18,7 +18,7 @@
  */
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
-import { sameDecimal, withinMove } from "./decimal.ts";
+import { sameDecimal, withinMove } from "../values/decimal.ts";
 
 export const COMPONENTS = ["input", "cached_input", "output"] as const;
 export type Component = (typeof COMPONENTS)[number];

@@ -1,39 +1,14 @@
-/** `importFx`: an FX file is accepted or rejected whole, in one transaction. */
+/** `importFx`: an FX file in (`ciyuan import fx`, the sample), parsed and stored as a collected body is. */
 import type { Db } from "../db/index.ts";
-import { decodeText, detectFormat, fxCsvUnits, fxJsonUnits, parseEcb } from "../sources/index.ts";
+import { fxInput } from "../sources/parse.ts";
 import { readInputFile, type ImportOutcome } from "./outcome.ts";
-import { ecbCrossRates, conflictingFx, validateFx, type FxRate } from "./fx.ts";
-import { lockInputs, recordPayload, sha256Hex } from "./payload.ts";
-import { storeFx } from "./store-fx.ts";
+import { storeFxInput } from "./store-fx.ts";
 
 export type ImportFxInput = { location: string; text: string; format?: "csv" | "json" | "ecb-xml"; source?: string };
 
 export async function importFx(db: Db, input: ImportFxInput): Promise<ImportOutcome> {
   // Text from a caller that decoded it itself is held to the same rule as a file (text.ts).
-  decodeText(input.location, input.text);
-  const { location, text } = input;
-  const format = input.format ?? detectFormat(location, text);
-  const rates: FxRate[] =
-    format === "ecb-xml"
-      ? ecbCrossRates(location, parseEcb(location, text))
-      : validateFx(location, format === "json" ? fxJsonUnits(location, text) : fxCsvUnits(location, text), format);
-  const conflict = conflictingFx(location, rates);
-  if (conflict) throw conflict;
-
-  const source = input.source ?? "file";
-  return db.transaction(async (tx) => {
-    await lockInputs(tx, "fx");
-    const payloadId = await recordPayload(tx, {
-      kind: "fx",
-      source,
-      location,
-      sha256: sha256Hex(text),
-      bytes: Buffer.byteLength(text, "utf8"),
-      content: text,
-    });
-    const { keys, stored } = await storeFx(tx, rates, { source, payloadId });
-    return { location, stored, unchanged: keys - stored, rejected: [] };
-  });
+  return storeFxInput(db, fxInput(input.location, input.text, input.format), { source: input.source ?? "file" });
 }
 
 export async function importFxFile(db: Db, path: string, opts: { source?: string } = {}): Promise<ImportOutcome> {

@@ -28,7 +28,9 @@ export type ImportUsageInput = {
   format?: "csv" | "json";
   source?: string;
   /** The same bytes again from the start: lets a CSV file go the straight way first. */
-  reopen?: () => Promise<NodeJS.ReadableStream>;
+  reopen?: (() => Promise<NodeJS.ReadableStream>) | undefined;
+  /** A collected body's HTTP status, kept with its payload (the careful way). */
+  httpStatus?: number | undefined;
 };
 
 /** What staging left: the file's hash and size, or its first bad record found on the way. */
@@ -60,6 +62,7 @@ export async function importUsage(db: Db, input: ImportUsageInput): Promise<Impo
       sha256: staged.sha256,
       bytes: staged.bytes,
       content: null, // usage files can be gigabytes; the sha256 identifies them
+      httpStatus: input.httpStatus,
     });
     const merged = await mergeUsage(tx, payloadId, originOf(input.source ?? "file"), check);
     if ("conflict" in merged) {
@@ -158,6 +161,8 @@ export type ImportUsageRecordsInput = {
   records: readonly (UsageRecord & { estimated: boolean })[];
   /** A public usage proxy's records: the batch's origin kind is `proxy` (input_batches.proxy). */
   proxy?: boolean;
+  /** A collected body's HTTP status, kept with its payload. */
+  httpStatus?: number | undefined;
 };
 
 /**
@@ -184,7 +189,7 @@ export async function importUsageRecords(db: Db, input: ImportUsageRecordsInput)
     if (bad) throw bad;
 
     await lockInputs(tx, "usage");
-    const payloadId = await recordPayload(tx, { kind: "usage", source: input.source, location, sha256: input.sha256, bytes: input.bytes, content: null });
+    const payloadId = await recordPayload(tx, { kind: "usage", source: input.source, location, sha256: input.sha256, bytes: input.bytes, content: null, httpStatus: input.httpStatus });
     const merged = await mergeUsage(tx, payloadId, originOf(input.source), check, { estimated: true, proxy: input.proxy === true });
     if ("conflict" in merged) {
       throw new InputError(location, undefined, `models[${merged.conflict.seq - 1}]`, `same provider, model and period as models[${merged.conflict.firstSeq - 1}] but different token counts`);

@@ -8,10 +8,13 @@ export type PayloadKind = "prices" | "usage" | "fx";
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 
-/** The id of the payload with these bytes, recording it first if it is new. */
+/**
+ * The id of the payload with these bytes, recording it first if it is new. `httpStatus`:
+ * a collected body's (the collector's fetch), kept with it; null for a file or a submission.
+ */
 export async function recordPayload(
   db: Db,
-  p: { kind: PayloadKind; source: string; location: string; sha256: string; bytes: number | bigint; content: string | null },
+  p: { kind: PayloadKind; source: string; location: string; sha256: string; bytes: number | bigint; content: string | null; httpStatus?: number | undefined },
 ): Promise<string> {
   const [found] = await rows<{ id: string }>(
     db,
@@ -20,8 +23,8 @@ export async function recordPayload(
   if (found) return found.id;
   const [made] = await rows<{ id: string }>(
     db,
-    sql`insert into payloads (kind, source, location, sha256, bytes, content)
-        values (${p.kind}, ${p.source}, ${p.location}, ${p.sha256}, ${String(p.bytes)}::bigint, ${p.content})
+    sql`insert into payloads (kind, source, location, http_status, sha256, bytes, content)
+        values (${p.kind}, ${p.source}, ${p.location}, ${p.httpStatus ?? null}::integer, ${p.sha256}, ${String(p.bytes)}::bigint, ${p.content})
         returning id`,
   );
   return made!.id;

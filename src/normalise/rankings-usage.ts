@@ -4,6 +4,12 @@
  * one model: period_start = `date` - 7 days, period_end = `date`, both 00:00 UTC; input =
  * prompt, cached input = cached, output = completion (reasoning is part of completion).
  * The `:free` and dated variants of a model are one model, so their counts are summed.
+ * The proxy names models its own way (`deepseek-v3.2` where DeepSeek's price sheet says
+ * `deepseek-chat`): the source's `models` map renames them, per provider, to the names the
+ * price registries use, so the volumes weigh the model that has a price. Entries that map
+ * to one name are summed as variants are. A model the map does not name is kept under the
+ * proxy's name: stored and counted as usage, but without a price of that name it is no
+ * constituent of a fixing until the map names its counterpart (or a sheet lists it so).
  *
  * An entry whose per-type counts are all zero (the breakdown was not published that week)
  * has only its total: it is split by the source's default input share, in exact integer
@@ -14,24 +20,21 @@ import { LosslessNumber } from "lossless-json";
 import { DateTime } from "luxon";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
-import type { RankingsWeek } from "../sources/openrouter-rankings.ts";
-import { PLAIN_DECIMAL } from "./decimal.ts";
-import { firstIssue, jsonCount } from "./fields.ts";
-import { storableUtc, utcIso } from "./instant.ts";
+import type { RankingsMapping, RankingsWeek } from "../sources/openrouter-rankings.ts";
+import { PLAIN_DECIMAL } from "../values/decimal.ts";
+import { firstIssue, jsonCount } from "../values/fields.ts";
+import { storableUtc, utcIso } from "../values/instant.ts";
 import { validateUsage, type UsageRecord } from "./usage.ts";
 
-export type RankingsProviders = Record<string, { provider: string; country: string }>;
+export type RankingsProviders = RankingsMapping["providers"];
 
 /** The share of an all-zero entry's total taken as input, when the source gives none. */
 export const DEFAULT_INPUT_SHARE = "0.9";
 
-export type RankingsOptions = {
+/** `defaultInputShare`: DEFAULT_INPUT_SHARE when not given; `models`: no renaming when not given. */
+export type RankingsOptions = RankingsMapping & {
   /** For error messages (the source's URL or a file path). */
   location: string;
-  /** Slug prefix -> our provider (the source's `providers`). */
-  providers: RankingsProviders;
-  /** A plain decimal in (0, 1]; DEFAULT_INPUT_SHARE when not given. */
-  defaultInputShare?: string;
 };
 
 /** A usage record, and whether its volumes were estimated from a total. */
@@ -57,6 +60,11 @@ const TRAILING_DATE = new RegExp(`(?<=.)-(?:\\d{4}${MM}${DD}|\\d{4}-${MM}-${DD}|
 export function rankedModel(rest: string): string {
   const paid = rest.endsWith(FREE_VARIANT) && rest.length > FREE_VARIANT.length ? rest.slice(0, -FREE_VARIANT.length) : rest;
   return paid.replace(TRAILING_DATE, "");
+}
+
+/** The name the provider's price registries give a proxy's model, or the proxy's own. */
+function registryName(names: Record<string, string> | undefined, proxyName: string): string {
+  return names !== undefined && Object.hasOwn(names, proxyName) ? names[proxyName]! : proxyName;
 }
 
 const slugSchema = z.object({ slug: z.string({ error: (iss) => (iss.input === undefined ? "missing" : "not a string") }) });
@@ -121,7 +129,7 @@ export function rankingsUsage(week: RankingsWeek, opts: RankingsOptions): Rankin
       ({ input, output } = splitTotal(BigInt(total.data.total_tokens), share));
       cached = 0n;
     }
-    const model = rankedModel(slug.slice(slash + 1));
+    const model = registryName(opts.models?.[target.provider], rankedModel(slug.slice(slash + 1)));
     const key = JSON.stringify([target.provider, model]);
     const seen = byModel.get(key);
     if (seen) {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { LosslessNumber, isLosslessNumber } from "lossless-json";
 import { IANAZone } from "luxon";
-import { cellsByName, type CsvSheetUnit, type JsonSheetUnit, type SheetUnit } from "../sources/index.ts";
+import { SHEET_SCHEMA, cellsByName, type CsvSheetUnit, type JsonSheetUnit, type SheetUnit } from "../sources/index.ts";
 import {
   country,
   csvPrice,
@@ -19,11 +19,11 @@ import {
   name,
   priceCurrency,
   unit,
-} from "./fields.ts";
-import type { Unit } from "./currencies.ts";
+} from "../values/fields.ts";
+import type { Unit } from "../values/currencies.ts";
 import { oneLine } from "../errors.ts";
 
-export const SHEET_SCHEMA = "ciyuan.price-sheet/1";
+export { SHEET_SCHEMA };
 
 export type ModelPrice = {
   model: string;

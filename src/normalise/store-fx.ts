@@ -1,11 +1,41 @@
 /**
- * FX rates are merged set-based: a (currency, as_of) whose current row (latest id) has the
- * same value changes nothing; a different value is a correction, a new row.
+ * FX rates into the store. An FX input (our CSV or JSON, or the ECB's XML) is accepted or
+ * rejected whole: every rate through the FX gates first (an InputError names the first bad
+ * one), then all of them in one transaction. Rates are merged set-based: a (currency,
+ * as_of) whose current row (latest id) has the same value changes nothing; a different
+ * value is a correction, a new row.
  */
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
+import type { EcbInput, FxInput } from "../sources/parse.ts";
 import { openBatch, originOf } from "./batches.ts";
-import type { FxRate } from "./fx.ts";
+import { conflictingFx, ecbCrossRates, validateFx, type FxRate } from "./fx.ts";
+import type { ImportOutcome } from "./outcome.ts";
+import { lockInputs, recordPayload, sha256Hex } from "./payload.ts";
+import type { InputOrigin } from "./store-input.ts";
+
+export async function storeFxInput(db: Db, input: FxInput | EcbInput, origin: InputOrigin): Promise<ImportOutcome> {
+  const { location, text } = input;
+  const rates = input.kind === "ecb" ? ecbCrossRates(location, input.days) : validateFx(location, input.units, input.format);
+  const conflict = conflictingFx(location, rates);
+  if (conflict) throw conflict;
+
+  const { source } = origin;
+  return db.transaction(async (tx) => {
+    await lockInputs(tx, "fx");
+    const payloadId = await recordPayload(tx, {
+      kind: "fx",
+      source,
+      location,
+      sha256: sha256Hex(text),
+      bytes: Buffer.byteLength(text, "utf8"),
+      content: text,
+      httpStatus: origin.httpStatus,
+    });
+    const { keys, stored } = await storeFx(tx, rates, { source, payloadId });
+    return { location, stored, unchanged: keys - stored, rejected: [] };
+  });
+}
 
 const BATCH = 2000;
 

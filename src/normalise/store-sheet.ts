@@ -8,6 +8,7 @@ import { contentSha256, jsonText } from "./canonical.ts";
 import { openBatch, type Origin } from "./batches.ts";
 import { materialiseHolds } from "./hold-states.ts";
 import { lockInputs, sha256Hex } from "./payload.ts";
+import { noticeSheetStored } from "./sheet-notice.ts";
 import type { Sheet, SheetOrigin } from "./sheet.ts";
 
 export type StoreSheetResult =
@@ -50,6 +51,8 @@ export async function storeSheet(db: Db, sheet: Sheet, origin: SheetOrigin, opts
                   ${origin.raw}, ${sha256Hex(origin.raw)}, ${contentSha256(sheet)}, ${opts.payloadId}::bigint, ${batchId}::bigint)
           returning id`,
     );
+    // /v1/stream hears it at commit (price_change events); a rolled-back store notifies nobody.
+    await noticeSheetStored(tx, made!.id);
     // A withdrawal (store-withdrawal.ts) lists no models: the sheet row alone says so.
     if (sheet.models.length === 0) return { status: "stored", sheetId: made!.id };
     const values = sheet.models.map(

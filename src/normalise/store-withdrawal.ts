@@ -1,7 +1,7 @@
 /**
  * A provider withdrawn from a registry: a sheet that lists no models, so every model of the
  * provider is delisted from its as_of on, by the ordinary rule "a sheet is the provider's
- * complete list". Only the collectors write one (collect/two-fetch-rule.ts); the import
+ * complete list". Only the collectors write one (two-fetch-rule.ts); the import
  * gates still reject a sheet without models, so a file can never withdraw a provider.
  */
 import { originOf } from "./batches.ts";

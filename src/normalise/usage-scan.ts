@@ -22,7 +22,7 @@ import { createHash, type Hash } from "node:crypto";
 import { InputError } from "../errors.ts";
 import { USAGE_COLUMNS, notText } from "../sources/index.ts";
 import { cellsByName, csvFailure, headerProblem, parseCsvText, toRow } from "../sources/csv.ts";
-import { parseOffsetInstant } from "./instant.ts";
+import { parseOffsetInstant } from "../values/instant.ts";
 import { KeyHash, KeySet } from "./usage-keys.ts";
 import { usageCopyLine, validateUsage } from "./usage.ts";
 
@@ -56,7 +56,7 @@ const KINDS: Record<string, Kind> = {
   output_tokens: Kind.Count,
 };
 
-// A date-time Postgres reads as the same instant as the gates do (instant.ts): hours 00-23,
+// A date-time Postgres reads as the same instant as the gates do (values/instant.ts): hours 00-23,
 // an offset of at most 15:59, year 0001 on. Others (24:00, +16:00...) take the slow path,
 // which writes the instant in UTC.
 const PLAIN_TIME = /^(\d{4})-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:0\d|1[0-5])(?::?[0-5]\d)?)$/;

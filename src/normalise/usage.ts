@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import type { RecordUnit } from "../sources/index.ts";
-import { csvCount, emptyOr, firstIssue, instant, jsonCount, name } from "./fields.ts";
+import { csvCount, emptyOr, firstIssue, instant, jsonCount, name } from "../values/fields.ts";
 
 export type UsageRecord = {
   seq: number; // CSV line, or position in the JSON records array

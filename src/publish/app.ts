@@ -19,7 +19,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     },
   });
   app.use("*", httpMetrics(deps.db));
-  app.use("*", corsHeaders(cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], exposeHeaders: ["ETag"] })));
+  app.use("*", corsHeaders(cors({ origin: "*", allowMethods: (_, c) => allowedMethods(c.req.path), exposeHeaders: ["ETag"] })));
   app.use("*", httpCaching());
   for (const route of ROUTES) route.register(app, deps);
   app.notFound((c) => errorResponse(c, 404, "not_found", `no such route: ${c.req.method} ${c.req.path}`));
@@ -42,3 +42,7 @@ function corsHeaders(preflight: MiddlewareHandler): MiddlewareHandler {
     await next();
   };
 }
+
+// Public POST routes a page on any site may call (no credentials): the hedge desk.
+const PUBLIC_POSTS = new Set(["/v1/hedge"]);
+const allowedMethods = (path: string): string[] => (PUBLIC_POSTS.has(path) ? ["GET", "HEAD", "POST", "OPTIONS"] : ["GET", "HEAD", "OPTIONS"]);

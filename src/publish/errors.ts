@@ -23,6 +23,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   forbidden: 403,
   payload_too_large: 413,
   rate_limited: 429,
+  no_ok_fixing: 404,
   bad_config: 500,
   internal: 500,
 };

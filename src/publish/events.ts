@@ -1,14 +1,17 @@
 /**
  * New fixing revisions as they are committed, from the database's NOTIFY channel (see
  * migrations/0003): every API process on one database hears every fixing, whoever
- * computed it.
+ * computed it. The same channel carries accepted price sheets (`sheet:<id>`, sent by the
+ * transaction that stores one: normalise/sheet-notice.ts), for the stream's price_change
+ * events: one listening session per process, whatever it follows.
  *
  * When the listening connection was lost and comes back, the notifications sent meanwhile
- * are gone; the fixings table is read for ids above the highest one heard, so subscribers
- * still get every revision, once.
+ * are gone; the fixings (and price_sheets) table is read for ids above the highest one
+ * heard, so subscribers still get every revision (and sheet), once.
  */
-import { sql } from "drizzle-orm";
-import { rows, type Database, type Unlisten } from "../db/index.ts";
+import { sql, type SQL } from "drizzle-orm";
+import { rows, type Database, type Db, type Unlisten } from "../db/index.ts";
+import { sheetIdOfNotice } from "../normalise/sheet-notice.ts";
 
 export const FIXING_CHANNEL = "ciyuan_fixing";
 
@@ -18,6 +21,12 @@ export type FixingEvents = {
    * onEnd once when the events are closed. Returns the function that unsubscribes.
    */
   subscribe(listener: (fixingId: string) => void, onEnd?: () => void): () => void;
+  /**
+   * Calls the listener with the id of each price sheet accepted from now on (each once, in
+   * id order, which is commit order). Returns the function that unsubscribes. Absent:
+   * these events carry fixings only.
+   */
+  subscribeSheets?(listener: (sheetId: string) => void): () => void;
   /** False while the listening connection is lost: commits are not heard until it is back. */
   connected?(): boolean;
   /** Calls `onLost` each time the listening connection is lost. Returns the unsubscriber. */
@@ -38,22 +47,94 @@ type Subscription = { listener: (fixingId: string) => void; onEnd: (() => void) 
 const REMEMBERED = 4096;
 const CATCH_UP_PAGE = 1000;
 
+/**
+ * One kind of id heard on the channel (fixings, or price sheets): each delivered once, and
+ * after a lost connection, the ids committed meanwhile read from its table, in order.
+ */
+class Feed {
+  private readonly delivered = new Set<string>();
+  highest = 0n;
+  // One catch-up at a time; a reconnection during one widens the next to its start. While
+  // it runs, what the new connection hears waits, so subscribers still get ids in order.
+  private running = false;
+  private pendingFrom: bigint | null = null;
+  private held: string[] | null = null;
+
+  constructor(
+    private readonly name: string,
+    private readonly table: SQL,
+    private readonly db: Db,
+    private readonly send: (id: string) => void,
+    private readonly isClosed: () => boolean,
+    private readonly options: FixingEventsOptions,
+  ) {}
+
+  /** An id heard live. */
+  heard(id: string): void {
+    if (this.held) this.held.push(id);
+    else this.deliver(id);
+  }
+
+  private deliver(id: string): void {
+    if (this.isClosed() || this.delivered.has(id)) return;
+    this.delivered.add(id);
+    if (this.delivered.size > REMEMBERED) this.delivered.delete(this.delivered.values().next().value!);
+    if (BigInt(id) > this.highest) this.highest = BigInt(id);
+    this.send(id);
+  }
+
+  async catchUp(from: bigint): Promise<void> {
+    this.pendingFrom = this.pendingFrom === null || from < this.pendingFrom ? from : this.pendingFrom;
+    if (this.running) return;
+    this.running = true;
+    this.held = [];
+    try {
+      while (this.pendingFrom !== null && !this.isClosed()) {
+        const start = this.pendingFrom;
+        this.pendingFrom = null;
+        try {
+          await this.deliverAfter(start);
+        } catch (err) {
+          this.options.log?.(`${this.name} events: catch-up after ${start} failed: ${err instanceof Error ? err.message : String(err)}`);
+          const retry = setTimeout(() => void this.catchUp(start), this.options.catchUpRetryMs ?? 1_000);
+          retry.unref();
+        }
+      }
+    } finally {
+      this.running = false;
+      const waiting = this.held ?? [];
+      this.held = null;
+      for (const id of waiting.sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1))) this.deliver(id);
+    }
+  }
+
+  private async deliverAfter(start: bigint): Promise<void> {
+    let after = start;
+    for (;;) {
+      const page = await rows<{ id: string }>(
+        this.db,
+        // By the column, not the text alias: ids in number order.
+        sql`SELECT id::text AS id FROM ${this.table} WHERE id > ${after.toString()}::bigint ORDER BY ${this.table}.id LIMIT ${CATCH_UP_PAGE}`,
+      );
+      for (const { id } of page) this.deliver(id);
+      if (page.length < CATCH_UP_PAGE) return;
+      after = BigInt(page[page.length - 1]!.id);
+    }
+  }
+}
+
 export async function fixingEvents(
   database: Pick<Database, "listen" | "db">,
   options: FixingEventsOptions = {},
 ): Promise<FixingEvents> {
   const subscriptions = new Set<Subscription>();
-  const delivered = new Set<string>();
-  let highest = 0n;
+  const sheetListeners = new Set<(sheetId: string) => void>();
   let closed = false;
   let connected = true;
   const lostListeners = new Set<() => void>();
+  const isClosed = () => closed;
 
-  function deliver(id: string): void {
-    if (closed || delivered.has(id)) return;
-    delivered.add(id);
-    if (delivered.size > REMEMBERED) delivered.delete(delivered.values().next().value!);
-    if (BigInt(id) > highest) highest = BigInt(id);
+  const fixings = new Feed("fixing", sql.raw("fixings"), database.db, (id) => {
     for (const s of [...subscriptions]) {
       // One failing subscriber must not starve the others (nor throw into the pg client).
       try {
@@ -62,63 +143,33 @@ export async function fixingEvents(
         options.log?.(`fixing events: a subscriber failed on ${id}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-  }
-
-  // One catch-up at a time; a reconnection during one widens the next to its start. While
-  // it runs, what the new connection hears waits, so subscribers still get ids in order.
-  let running = false;
-  let pendingFrom: bigint | null = null;
-  let held: string[] | null = null;
-  async function catchUp(from: bigint): Promise<void> {
-    pendingFrom = pendingFrom === null || from < pendingFrom ? from : pendingFrom;
-    if (running) return;
-    running = true;
-    held = [];
-    try {
-      while (pendingFrom !== null && !closed) {
-        const start = pendingFrom;
-        pendingFrom = null;
-        try {
-          await deliverAfter(start);
-        } catch (err) {
-          options.log?.(`fixing events: catch-up after ${start} failed: ${err instanceof Error ? err.message : String(err)}`);
-          const retry = setTimeout(() => void catchUp(start), options.catchUpRetryMs ?? 1_000);
-          retry.unref();
-        }
+  }, isClosed, options);
+  const sheets = new Feed("price sheet", sql.raw("price_sheets"), database.db, (id) => {
+    for (const listener of [...sheetListeners]) {
+      try {
+        listener(id);
+      } catch (err) {
+        options.log?.(`price sheet events: a subscriber failed on ${id}: ${err instanceof Error ? err.message : String(err)}`);
       }
-    } finally {
-      running = false;
-      const waiting = held ?? [];
-      held = null;
-      for (const id of waiting.sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1))) deliver(id);
     }
-  }
-
-  async function deliverAfter(start: bigint): Promise<void> {
-    let after = start;
-    for (;;) {
-      const page = await rows<{ id: string }>(
-        database.db,
-        sql`SELECT id::text AS id FROM fixings WHERE id > ${after.toString()}::bigint ORDER BY fixings.id LIMIT ${CATCH_UP_PAGE}`,
-      );
-      for (const { id } of page) deliver(id);
-      if (page.length < CATCH_UP_PAGE) return;
-      after = BigInt(page[page.length - 1]!.id);
-    }
-  }
+  }, isClosed, options);
 
   const unlisten: Unlisten = await database.listen(
     FIXING_CHANNEL,
     (payload) => {
-      if (!/^\d{1,19}$/.test(payload)) return;
-      if (held) held.push(payload);
-      else deliver(payload);
+      if (/^\d{1,19}$/.test(payload)) {
+        fixings.heard(payload);
+        return;
+      }
+      const sheetId = sheetIdOfNotice(payload);
+      if (sheetId !== null) sheets.heard(sheetId);
     },
-    // Read synchronously, before the new connection can deliver anything: the highest id
+    // Read synchronously, before the new connection can deliver anything: the highest ids
     // heard on the lost one.
     () => {
       connected = true;
-      void catchUp(highest);
+      void fixings.catchUp(fixings.highest);
+      void sheets.catchUp(sheets.highest);
     },
     () => {
       connected = false;
@@ -126,8 +177,12 @@ export async function fixingEvents(
     },
   );
   try {
-    const [row] = await rows<{ max: string }>(database.db, sql`SELECT coalesce(max(id), 0)::text AS max FROM fixings`);
-    if (BigInt(row!.max) > highest) highest = BigInt(row!.max);
+    const [row] = await rows<{ fixings: string; sheets: string }>(
+      database.db,
+      sql`SELECT (SELECT coalesce(max(id), 0) FROM fixings)::text AS fixings, (SELECT coalesce(max(id), 0) FROM price_sheets)::text AS sheets`,
+    );
+    if (BigInt(row!.fixings) > fixings.highest) fixings.highest = BigInt(row!.fixings);
+    if (BigInt(row!.sheets) > sheets.highest) sheets.highest = BigInt(row!.sheets);
   } catch (err) {
     await unlisten();
     throw err;
@@ -143,6 +198,11 @@ export async function fixingEvents(
       subscriptions.add(subscription);
       return () => void subscriptions.delete(subscription);
     },
+    subscribeSheets(listener) {
+      if (closed) return () => {};
+      sheetListeners.add(listener);
+      return () => void sheetListeners.delete(listener);
+    },
     connected: () => connected && !closed,
     onLost(onLost) {
       lostListeners.add(onLost);
@@ -153,6 +213,7 @@ export async function fixingEvents(
       closed = true;
       const ending = [...subscriptions];
       subscriptions.clear();
+      sheetListeners.clear();
       for (const s of ending) s.onEnd?.();
       await unlisten();
     },

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import cron from "node-cron";
 import { z } from "zod";
 import { CiyuanError } from "../errors.ts";
-import { isPositive, notAbove, plainDecimal } from "../normalise/decimal.ts";
+import { isPositive, notAbove, plainDecimal } from "../values/decimal.ts";
 import { FETCH_DEFAULTS } from "./fetch.ts";
 
 export const SOURCES_SCHEMA = "ciyuan.sources/1";
@@ -50,6 +50,9 @@ const share = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
+/** A model name as the usage gates read one: trimmed, not empty. */
+const modelName = z.string().trim().min(1, "empty");
+
 const providerTarget = z.strictObject({ provider: z.string().min(1), country: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code") });
 
 const sourceSchema = z
@@ -72,6 +75,9 @@ const sourceSchema = z
     // openrouter-rankings: the share of an entry's total taken as input when the week gives
     // no breakdown (normalise/rankings-usage.ts; 0.9 when absent).
     default_input_share: share.optional(),
+    // openrouter-rankings: our provider -> the proxy's model name -> the name its price
+    // sheets and registries use (normalise/rankings-usage.ts); a name left out is kept.
+    models: z.record(z.string(), z.record(z.string().min(1, "empty"), modelName)).optional(),
   })
   .superRefine((s, ctx) => {
     if (s.url === undefined && s.enabled !== false) ctx.addIssue({ code: "custom", path: ["url"], message: 'missing (required unless "enabled": false)' });
@@ -81,6 +87,14 @@ const sourceSchema = z
     const proxy = (PROXY_KINDS as readonly string[]).includes(s.kind);
     if (!proxy && s.default_input_share !== undefined) {
       ctx.addIssue({ code: "custom", path: ["default_input_share"], message: `only for kind ${PROXY_KINDS.join(", ")}` });
+    }
+    if (!proxy && s.models !== undefined) ctx.addIssue({ code: "custom", path: ["models"], message: `only for kind ${PROXY_KINDS.join(", ")}` });
+    // Keyed by our provider names: a key no entry of `providers` maps to is a typo that would rename nothing.
+    const ours = new Set(Object.values(s.providers ?? {}).map((t) => t.provider));
+    for (const provider of Object.keys(proxy ? (s.models ?? {}) : {})) {
+      if (!ours.has(provider)) {
+        ctx.addIssue({ code: "custom", path: ["models", provider], message: `not a provider of this source's providers (${[...ours].sort().join(", ")})` });
+      }
     }
   });
 
@@ -108,10 +122,12 @@ const configSchema = z
       }
     });
   })
-  // Only the sources switched on are collected, scheduled and held to their schedules.
+  // Only the sources switched on are collected, scheduled and held to their schedules; the
+  // names of the others are kept, so that asking for one can say it is switched off.
   .transform((c) => ({
     schema: c.schema,
     sources: c.sources.flatMap(({ enabled, url, ...s }) => (enabled === false || url === undefined ? [] : [{ ...s, url }])),
+    switchedOff: c.sources.flatMap((s) => (s.enabled === false || s.url === undefined ? [s.name] : [])),
   }));
 
 export type SourceConfig = z.infer<typeof configSchema>["sources"][number];

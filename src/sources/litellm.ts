@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { LosslessNumber, isLosslessNumber, parse } from "lossless-json";
-import { plainDecimal } from "../normalise/decimal.ts";
+import { plainDecimal } from "../values/decimal.ts";
 import { InputError } from "../errors.ts";
 import {
   NotAPrice,

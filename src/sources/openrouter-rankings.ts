@@ -9,6 +9,23 @@ import { parse } from "lossless-json";
 import { InputError } from "../errors.ts";
 import { isObject, jsonErrorLine, stripBom, type RecordUnit } from "./text.ts";
 
+/**
+ * How the source's config names what a week lists, for the normaliser: whose entries an
+ * entry's slug prefix is, and which model of that provider a proxy's model name is.
+ */
+export type RankingsMapping = {
+  /** Slug prefix -> our provider (the source's `providers`). */
+  providers: Record<string, { provider: string; country: string }>;
+  /**
+   * Our provider -> the proxy's model name (the slug's rest without `:free` and a trailing
+   * date) -> the name the provider's price sheets and registries give the same model (the
+   * source's `models`). A name not in it is kept as the proxy writes it.
+   */
+  models?: Record<string, Record<string, string>>;
+  /** A plain decimal in (0, 1]: the share of an unbroken total taken as input. */
+  defaultInputShare?: string;
+};
+
 export type RankingsWeek = {
   /** The `date` member as found (the end of the week the counts cover). */
   date: unknown;

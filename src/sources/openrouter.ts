@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { isLosslessNumber, parse } from "lossless-json";
-import { fieldPath } from "../normalise/fields.ts";
+import { fieldPath } from "../values/fields.ts";
 import { InputError } from "../errors.ts";
 import {
   NotAPrice,

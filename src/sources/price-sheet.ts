@@ -6,8 +6,10 @@
 import { parse as parseJson, stringify as stringifyJson } from "lossless-json";
 import { csvFailure, headerProblem, parseCsvText, toRow, type CsvRow, type ParsedRecord } from "./csv.ts";
 import { detectFormat, jsonErrorLine, stripBom } from "./text.ts";
-import { parseOffsetInstant } from "../normalise/instant.ts";
+import { parseOffsetInstant } from "../values/instant.ts";
 
+/** The `schema` a JSON price sheet names (formats-and-interfaces.md). */
+export const SHEET_SCHEMA = "ciyuan.price-sheet/1";
 export const PRICE_CSV_COLUMNS = ["provider", "country", "as_of", "currency", "unit", "model", "input", "cached_input", "output"] as const;
 
 /** One JSON sheet document, numbers kept as LosslessNumber (exact text). */

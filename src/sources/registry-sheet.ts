@@ -10,9 +10,9 @@
  * the good entries is never rejected whole for one model's price.
  */
 import { LosslessNumber, isLosslessNumber, stringify } from "lossless-json";
-import { plainDecimal } from "../normalise/decimal.ts";
-import { jsonCount, jsonPriceValue, name } from "../normalise/fields.ts";
-import { SHEET_SCHEMA } from "../normalise/sheet.ts";
+import { plainDecimal } from "../values/decimal.ts";
+import { jsonCount, jsonPriceValue, name } from "../values/fields.ts";
+import { SHEET_SCHEMA } from "./price-sheet.ts";
 
 /** Registry provider key -> our provider and its country (the source's `providers`). */
 export type RegistryProviders = Record<string, { provider: string; country: string }>;

@@ -42,6 +42,9 @@ function sourcesFile(dir: string): string {
     },
     { name: "fx-feed", kind: "fx", url: server.url("/status/404") },
     { name: "usage-feed", kind: "usage", url: server.url("/html") },
+    // Kept in the file, switched off: never collected, with or without a URL.
+    { name: "paused", kind: "price-sheet", url: server.url("/files/prices/deepseek.2025-12-20.json"), enabled: false },
+    { name: "proxy-off", kind: "openrouter-rankings", enabled: false, providers: { deepseek: { provider: "deepseek", country: "CN" } } },
   ].map((s) => ({ ...fast, ...s }));
   const file = path.join(dir, "sources.json");
   fs.writeFileSync(file, JSON.stringify({ schema: "ciyuan.sources/1", sources }));
@@ -98,6 +101,23 @@ for (const engine of engineNames) {
       const r = await ciyuan(["collect", "--source", "nope"]);
       expect(r.code).toBe(2);
       expect(r.lines).toEqual(["ciyuan: unknown source nope (configured: deepseek, ecb, openrouter, litellm, fx-feed, usage-feed)"]);
+    });
+
+    it('a --source that is switched off ("enabled": false) says so, not "unknown": exit 2, nothing collected', T, async () => {
+      for (const name of ["paused", "proxy-off"]) {
+        const r = await ciyuan(["collect", "--source", name]);
+        expect(r).toEqual({ code: 2, lines: [`ciyuan: source ${name} is switched off ("enabled": false in CIYUAN_SOURCES)`], stdout: "" });
+      }
+      // The bundled list holds the usage proxy switched off until a URL is configured.
+      const bundled = await ciyuan(["collect", "--source", "openrouter-rankings"], { CIYUAN_SOURCES: "" });
+      expect(bundled).toEqual({ code: 2, lines: ['ciyuan: source openrouter-rankings is switched off ("enabled": false in the bundled sources)'], stdout: "" });
+      const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.CIYUAN_DATA_DIR });
+      try {
+        const runs = await rows<{ source: string }>(database.db, sql`select source from source_runs where source in ('paused', 'proxy-off', 'openrouter-rankings')`);
+        expect(runs).toEqual([]);
+      } finally {
+        await database.close();
+      }
     });
 
     it("a bad sources file is one line naming the field: exit 1", T, async () => {

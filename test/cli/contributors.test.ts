@@ -9,9 +9,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, rows, type Database } from "../../src/db/index.ts";
-import { runCli } from "../support/cli.ts";
+import { LOCK_FILE } from "../../src/db/lock.ts";
+import { runCli, spawnServing, type ServingCli } from "../support/cli.ts";
 import { engineNames, freshCliEnv } from "../support/engines.ts";
 import { serveForTest } from "../support/serve.ts";
 
@@ -140,6 +141,73 @@ for (const engine of engineNames) {
         const r = await runCli(["contributors", "revoke", "nobody"], env);
         expect(r).toEqual({ code: 1, stdout: "", stderr: 'ciyuan: no contributor named "nobody"\n' });
       });
+    });
+  });
+}
+
+/**
+ * One writer on the embedded database (operations spec, section 2): while `ciyuan start`
+ * holds the data directory, `contributors add|list|revoke` hand their work to it like any
+ * other command, and the running service takes the new token at once. On a Postgres
+ * server there is nothing to hand over: the server is the one writer.
+ */
+for (const engine of engineNames) {
+  describe(`ciyuan contributors while \`ciyuan start\` runs [${engine}]`, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-contributors-start-"));
+    let env: NodeJS.ProcessEnv;
+    let server: ServingCli;
+    let base: string;
+    let handing: string[];
+    let token = "";
+
+    beforeAll(async () => {
+      const sources = path.join(dir, "sources.json");
+      fs.writeFileSync(sources, JSON.stringify({ schema: "ciyuan.sources/1", sources: [] }));
+      env = { ...(await freshCliEnv(engine, path.join(dir, "data"))), PORT: "0", CIYUAN_SOURCES: sources };
+      server = spawnServing(["start", "--no-sample"], env);
+      base = await server.url;
+      const lock = path.join(dir, "data", LOCK_FILE);
+      // The line a command prints when it hands its work to the running service (none on Postgres).
+      handing = engine === "pglite" ? [`ciyuan: handing the work to the running ciyuan (pid ${JSON.parse(fs.readFileSync(lock, "utf8")).pid}) on ${path.join(dir, "data")}`] : [];
+    });
+    afterAll(async () => {
+      server?.kill("SIGTERM");
+      await server?.exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const post = async (bearer: string) => {
+      const res = await fetch(`${base}/v1/contributions/usage`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "text/csv" },
+        body: USAGE,
+      });
+      return { status: res.status, json: (await res.json()) as { receipt?: { contributor: string; records: number } } };
+    };
+
+    it("`contributors add` is handed over: exit 0, the token alone on stdout, and the running service accepts it at once", async () => {
+      const r = await runCli(["contributors", "add", "acme-cloud", "--provider", "moonshot"], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^ctb_[A-Za-z0-9_-]{43}\n$/);
+      expect(r.stderr.split("\n").filter(Boolean)).toEqual([...handing, "contributor acme-cloud added for moonshot; keep the token: only its SHA-256 is stored"]);
+      token = r.stdout.trim();
+      const accepted = await post(token);
+      expect(accepted.status).toBe(202);
+      expect(accepted.json.receipt).toMatchObject({ contributor: "acme-cloud", records: 1 });
+    });
+
+    it("`contributors list` is handed over and lists it", async () => {
+      const r = await runCli(["contributors", "list"], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split("\t").slice(0, 2)).toEqual(["acme-cloud", "moonshot"]);
+      expect(r.stderr.split("\n").filter(Boolean)).toEqual([...handing, "1 contributor"]);
+    });
+
+    it("`contributors revoke` is handed over, and the running service refuses the token from then on (401)", async () => {
+      const r = await runCli(["contributors", "revoke", "acme-cloud"], env);
+      expect(r.code).toBe(0);
+      expect(r.stderr.split("\n").filter(Boolean)).toEqual([...handing, expect.stringMatching(/^contributor acme-cloud revoked at /)]);
+      expect((await post(token)).status).toBe(401);
     });
   });
 }

@@ -26,10 +26,10 @@ afterAll(async () => {
  * The bundled default sources, unchanged but for where they point: LiteLLM and OpenRouter at
  * a refused port, the ECB at a server that never answers (so its timeout and retry run out).
  */
-async function offlineSources(dir: string): Promise<string> {
+async function offlineSources(dir: string, ecb: "hang" | "refused" = "hang"): Promise<string> {
   const doc = JSON.parse(fs.readFileSync(DEFAULT_SOURCES_FILE, "utf8")) as { sources: { name: string; url: string }[] };
   const refused = `http://127.0.0.1:${await closedPort()}`;
-  for (const s of doc.sources) s.url = s.name === "ecb" ? server.url("/hang") : `${refused}/${s.name}`;
+  for (const s of doc.sources) s.url = s.name === "ecb" && ecb === "hang" ? server.url("/hang") : `${refused}/${s.name}`;
   const file = path.join(dir, "sources.json");
   fs.writeFileSync(file, JSON.stringify(doc));
   return file;
@@ -42,7 +42,8 @@ for (const engine of engineNames) {
     it("serves the sample's latest fixing, logs one failure line per source within seconds, exits 0 on SIGTERM", async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-start-"));
       dirs.push(dir);
-      const env = { ...(await freshCliEnv(engine, dir)), LOG_LEVEL: "info", PORT: "0", CIYUAN_SOURCES: await offlineSources(dir) };
+      // A week of sample and finals: what is asserted here does not depend on the 60 days.
+      const env = { ...(await freshCliEnv(engine, dir)), LOG_LEVEL: "info", PORT: "0", CIYUAN_START_DAYS: "7", CIYUAN_SOURCES: await offlineSources(dir) };
       // On a Postgres server the sample is loaded only when asked for (--sample).
       const server = spawnServing(engine === "postgres" ? ["start", "--sample"] : ["start"], env);
       const base = await server.url;
@@ -84,11 +85,11 @@ for (const engine of engineNames) {
     it("--no-sample on an empty database loads nothing and publishes no sample-based fixing", async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-start-"));
       dirs.push(dir);
-      const env = { ...(await freshCliEnv(engine, dir)), PORT: "0", CIYUAN_SOURCES: await offlineSources(dir) };
+      const env = { ...(await freshCliEnv(engine, dir)), PORT: "0", CIYUAN_START_DAYS: "7", CIYUAN_SOURCES: await offlineSources(dir, "refused") };
       const server = spawnServing(["start", "--no-sample"], env);
       try {
         const base = await server.url;
-        // The finals of the last 60 days are computed from nothing: insufficient, real, no value.
+        // The finals of the last 7 days are computed from nothing: insufficient, real, no value.
         const latest = await fetch(`${base}/v1/indices/CTPI/latest`);
         expect(latest.status).toBe(200);
         expect(await latest.json()).toMatchObject({ status: "insufficient", value: null, data_origin: "real" });

@@ -46,7 +46,7 @@ const GRAMMAR = [
   "src/cli/args.ts",
   "src/cli/exit.ts",
   "src/errors.ts",
-  "src/instant.ts",
+  "src/values/instant.ts",
 ];
 // Packages no command that reads a fixing needs.
 const SERVICE_PACKAGES = ["hono", "@hono/node-server", "@hono/zod-openapi", "pino", "axios", "node-cron", "prom-client", "swagger-ui-dist"];

@@ -329,7 +329,9 @@ describeEachEngine("usage files are streamed, never held whole", (ctx) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-usage-"));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const LINES = 200_000;
-  const line = (i: number) => `gen,m${i % 50},${new Date(Date.UTC(2020, 0, 1) + i * 3_600_000).toISOString()},${new Date(Date.UTC(2020, 0, 1) + (i + 1) * 3_600_000).toISOString()},${1000 + i},${i % 1000},${500 + i}\n`;
+  // Five-minute periods: 200k lines span 100 weeks (usage is stored by week), not 23 years.
+  const STEP_MS = 5 * 60_000;
+  const line = (i: number) => `gen,m${i % 50},${new Date(Date.UTC(2020, 0, 1) + i * STEP_MS).toISOString()},${new Date(Date.UTC(2020, 0, 1) + (i + 1) * STEP_MS).toISOString()},${1000 + i},${i % 1000},${500 + i}\n`;
 
   /** A lazy CSV source that remembers how far it was read. */
   function generated(bad?: number) {

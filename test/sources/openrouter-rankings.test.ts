@@ -10,15 +10,18 @@ import { sql } from "drizzle-orm";
 import { isLosslessNumber } from "lossless-json";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { collectSource } from "../../src/collect/index.ts";
-import { importRankings } from "../../src/collect/import-rankings.ts";
 import { openDatabase, rows, type Db } from "../../src/db/index.ts";
 import { CiyuanError, InputError } from "../../src/errors.ts";
+import { storeInput } from "../../src/normalise/index.ts";
 import { rankedModel, rankingsUsage, type RankingsOptions } from "../../src/normalise/rankings-usage.ts";
 import { DEFAULT_SOURCES_FILE, loadSourcesConfig, parseSourcesConfig, type SourceConfig } from "../../src/sources/config.ts";
 import { rankingsWeek } from "../../src/sources/openrouter-rankings.ts";
+import { parseBody } from "../../src/sources/parse.ts";
+import { computeFixing } from "../../src/engine/index.ts";
 import { runCli } from "../support/cli.ts";
 import { describeEachEngine, engineNames, freshCliEnv } from "../support/engines.ts";
 import { FIXTURES_DIR, startMisbehavingServer, type MisbehavingServer } from "../support/misbehaving-server.ts";
+import { addFx, addSheet, fixingRows } from "../support/seed.ts";
 
 const T = { timeout: 120_000 };
 const WEEKLY = "real/openrouter/rankings-weekly";
@@ -243,6 +246,40 @@ describe("an entry whose per-type counts are all zero splits total_tokens by def
   });
 });
 
+describe("the source's `models` map renames a proxy's model, per provider, to the name its price sheets use; a model it does not name is kept", () => {
+  // What DeepSeek's price sheet calls deepseek-chat, the rankings call deepseek-v3.2;
+  // LiteLLM lists Moonshot's kimi-k2.5, the rankings kimi-k2.5-0127.
+  const MODELS = { deepseek: { "deepseek-v3.2": "deepseek-chat" }, moonshot: { "kimi-k2.5-0127": "kimi-k2.5" } };
+
+  it("2026-03-02: deepseek-v3.2 is stored as deepseek-chat and kimi-k2.5-0127 as kimi-k2.5, with the same numbers; glm-5 and minimax-m2.5 keep the proxy's names", () => {
+    const u = usageOf("2026-03-02", { models: MODELS });
+    expect(u.records.map(numbers)).toEqual([
+      ["zhipu", "glm-5", "488930348221", "227773231488", "13340383326", false],
+      ["minimax", "minimax-m2.5", "1608334029842", "1183091259451", "17971540953", false],
+      ["moonshot", "kimi-k2.5", "674892495326", "485276182878", "17357666391", false],
+      ["deepseek", "deepseek-chat", "768323025797", "238758070477", "32008038456", false],
+    ]);
+    expect([u.ignored, u.estimated]).toEqual([6, 0]);
+  });
+
+  it("the map is keyed by our provider: a name under another provider renames nothing", () => {
+    const u = usageOf("2026-03-02", { models: { minimax: { "deepseek-v3.2": "deepseek-chat" } } });
+    expect(u.records.map((r) => `${r.provider}/${r.model}`)).toContain("deepseek/deepseek-v3.2");
+    expect(u.records.map((r) => r.model)).not.toContain("deepseek-chat");
+  });
+
+  it("the proxy's name is the one after `:free` and a trailing date are taken off (tencent/hy3-preview-20260421:free -> hy3-preview)", () => {
+    const hy3 = usageOf("2026-05-11", { models: { tencent: { "hy3-preview": "hunyuan-t1" } } }).records.filter((r) => r.provider === "tencent");
+    expect(hy3.map(numbers)).toEqual([["tencent", "hunyuan-t1", "3183300000000", "0", "353700000000", true]]);
+  });
+
+  it("two proxy models renamed to one name are one record, summed, estimated when either was (2026-04-06, qwen3.6-plus and qwen3.6-plus-preview)", () => {
+    const u = usageOf("2026-04-06", { models: { alibaba: { "qwen3.6-plus": "qwen-plus", "qwen3.6-plus-preview": "qwen-plus" } } });
+    // 4540924722390 + 1476000000000 input, 61580689945 + 164000000000 output (the preview's split from its total).
+    expect(u.records.filter((r) => r.provider === "alibaba").map(numbers)).toEqual([["alibaba", "qwen-plus", "6016924722390", "0", "225580689945", true]]);
+  });
+});
+
 describe("config: `openrouter-rankings` needs `providers`; `default_input_share` is a decimal in (0, 1], only for this kind", () => {
   const doc = (...sources: Record<string, unknown>[]) => ({ schema: "ciyuan.sources/1", sources });
   const rankings = (extra: Record<string, unknown> = {}) => ({ name: "or", kind: "openrouter-rankings", url: "https://example.org/w.json", providers: CN, ...extra });
@@ -266,6 +303,14 @@ describe("config: `openrouter-rankings` needs `providers`; `default_input_share`
     [doc({ name: "f", kind: "fx", url: "https://example.org/f.json", default_input_share: 0.9 }), "sources.json: sources[0].default_input_share: only for kind openrouter-rankings"],
     [doc({ name: "l", kind: "litellm", url: "https://example.org/l.json", providers: CN, default_input_share: 0.9 }), "sources.json: sources[0].default_input_share: only for kind openrouter-rankings"],
     [doc(rankings({ url: undefined })), 'sources.json: sources[0].url: missing (required unless "enabled": false)'],
+    [
+      doc(rankings({ models: { openai: { "gpt-5": "gpt-5" } } })),
+      "sources.json: sources[0].models.openai: not a provider of this source's providers (alibaba, deepseek, minimax, moonshot, stepfun, tencent, xiaomi, zhipu)",
+    ],
+    [doc(rankings({ models: { deepseek: { "deepseek-v3.2": " " } } })), "sources.json: sources[0].models.deepseek.deepseek-v3.2: empty"],
+    [doc(rankings({ models: { deepseek: { "deepseek-v3.2": 7 } } })), "sources.json: sources[0].models.deepseek.deepseek-v3.2: Invalid input: expected string, received number"],
+    [doc(rankings({ models: { deepseek: ["deepseek-chat"] } })), "sources.json: sources[0].models.deepseek: Invalid input: expected record, received array"],
+    [doc({ name: "l", kind: "litellm", url: "https://example.org/l.json", providers: CN, models: { deepseek: { a: "b" } } }), "sources.json: sources[0].models: only for kind openrouter-rankings"],
     [doc(rankings({ enabled: "no" })), "sources.json: sources[0].enabled: Invalid input: expected boolean, received string"],
   ])("%#: %s", (d, message) => {
     expect(failure(d)).toBe(message);
@@ -274,6 +319,12 @@ describe("config: `openrouter-rankings` needs `providers`; `default_input_share`
   it("a share is kept as exact decimal text: absent stays absent (0.9 applies), 1, 0.875 and \"0.875\" as written", () => {
     const shareOf = (v: unknown) => parseSourcesConfig("s", doc(rankings(v === undefined ? {} : { default_input_share: v }))).sources[0]!.default_input_share;
     expect([shareOf(undefined), shareOf(1), shareOf(0.875), shareOf("0.875"), shareOf(1e-7)]).toEqual([undefined, "1", "0.875", "0.875", "0.0000001"]);
+  });
+
+  it("`models` is kept as written, each name trimmed as the usage gates read a model name", () => {
+    const config = parseSourcesConfig("s", doc(rankings({ models: { deepseek: { "deepseek-v3.2": " deepseek-chat " } } })));
+    expect(config.sources[0]!.models).toEqual({ deepseek: { "deepseek-v3.2": "deepseek-chat" } });
+    expect(parseSourcesConfig("s", doc(rankings())).sources[0]!.models).toBeUndefined();
   });
 
   it("a proxy may map a provider that a registry prices (it stores usage, not sheets)", () => {
@@ -293,6 +344,8 @@ describe("config: `openrouter-rankings` needs `providers`; `default_input_share`
     expect(proxy).toMatchObject({ name: "openrouter-rankings", enabled: false, default_input_share: 0.9 });
     expect(proxy).not.toHaveProperty("url");
     expect(Object.keys(proxy!.providers as object).sort()).toEqual(Object.keys(CN).sort());
+    // Renamed to what the provider's own price sheet (and LiteLLM, which the bundled list reads) calls it.
+    expect(proxy!.models).toMatchObject({ deepseek: { "deepseek-v3.2": "deepseek-chat" }, minimax: { "minimax-m2.5": "MiniMax-M2.5" }, moonshot: { "kimi-k2.5-0127": "kimi-k2.5" } });
     expect(loadSourcesConfig(undefined).sources.map((s) => s.name)).not.toContain("openrouter-rankings");
   });
 });
@@ -318,6 +371,13 @@ beforeEach(() => server.reset());
 function source(url: string, extra: Record<string, unknown> = {}): SourceConfig {
   const doc = { schema: "ciyuan.sources/1", sources: [{ name: "or-weekly", kind: "openrouter-rankings", url, providers: CN, timeout_ms: 2000, retries: 0, backoff_ms: 20, ...extra }] };
   return parseSourcesConfig("test", doc).sources[0]!;
+}
+
+/** A week through the collector's parse and store steps, without the fetch: its outcome and notes. */
+async function importRankings(db: Db, src: SourceConfig, text: string) {
+  const { input } = parseBody(src, { body: Buffer.from(text, "utf8") }, { now: new Date(), previousBody: null });
+  const { location, stored, unchanged, rejected, notes } = await storeInput(db, input, { source: src.name });
+  return { outcome: { location, stored, unchanged, rejected }, notes };
 }
 
 type Stored = { provider: string; model: string; period: string; version: number; input: string; cached: string | null; output: string; estimated: boolean; origin: string; supersedes: string | null };
@@ -452,6 +512,43 @@ describeEachEngine("collected from a server: ok with the records stored, and a w
     const { db } = await ctx.fresh();
     const result = await collectSource(db, source(server.url("/html")));
     expect(result).toMatchObject({ outcome: "failed", detail: expect.stringMatching(/got HTML .*expected JSON$/) });
+  });
+});
+
+describeEachEngine("the models map: a proxy's volumes weigh the model its price sheet names", (ctx) => {
+  const AT = "2026-03-02T08:00:00Z";
+  const deepseekOnly = { deepseek: CN.deepseek };
+  const UNMAPPED = "9 ignored (unmapped: anthropic, arcee-ai, google, minimax, moonshotai, x-ai, z-ai)";
+
+  async function fixingAfter(extra: Record<string, unknown>) {
+    const { db } = await ctx.fresh();
+    await addFx(db, "USD", "7.1", "2026-02-01T00:00:00Z");
+    // DeepSeek's own sheet names the model deepseek-chat.
+    await addSheet(db, { provider: "deepseek", as_of: "2026-02-01T00:00:00Z", models: [{ model: "deepseek-chat", input: "2", cached_input: "0.2", output: "3" }] });
+    const collected = await collectSource(db, source(server.url(`/files/${file("2026-03-02")}`), { providers: deepseekOnly, ...extra }), { now: new Date(AT) });
+    const f = await computeFixing(db, { index: "CTPI", at: AT, kind: "indicative" });
+    return { db, collected, ...(await fixingRows(db, f.id)) };
+  }
+
+  it("with deepseek-v3.2 -> deepseek-chat: stored as deepseek-chat, and a constituent of CTPI with the week's tokens", T, async () => {
+    const { db, collected, constituents } = await fixingAfter({ models: { deepseek: { "deepseek-v3.2": "deepseek-chat" } } });
+    expect(collected).toMatchObject({ outcome: "ok", detail: `1 record, ${UNMAPPED}` });
+    expect((await stored(db)).map((r) => [r.provider, r.model, r.input, r.output])).toEqual([["deepseek", "deepseek-chat", "768323025797", "32008038456"]]);
+    expect(constituents.map((c) => [c.provider, c.model, c.input_tokens, c.cached_input_tokens, c.output_tokens])).toEqual([
+      ["deepseek", "deepseek-chat", "768323025797", "238758070477", "32008038456"],
+    ]);
+  });
+
+  it("without it the proxy's deepseek-v3.2 has no price of that name: not_listed, and deepseek-chat has no volume", T, async () => {
+    const { collected, constituents, exclusions } = await fixingAfter({});
+    expect(collected).toMatchObject({ outcome: "ok", detail: `1 record, ${UNMAPPED}` });
+    expect(constituents).toEqual([]);
+    expect(exclusions).toEqual(
+      expect.arrayContaining([
+        { provider: "deepseek", model: "deepseek-v3.2", reason: "not_listed" },
+        { provider: "deepseek", model: "deepseek-chat", reason: "no_volume" },
+      ]),
+    );
   });
 });
 

@@ -4,10 +4,15 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { build, freshBuild } from "../../src/cli/build.js";
 
 export const RUN_ENV = "CIYUAN_TEST_RUN";
 
-export function setup(): () => Promise<void> {
+export async function setup(): Promise<() => Promise<void>> {
+  // The CLI tests spawn `ciyuan` dozens of times. An edited source makes the compiled
+  // command stale, and each spawn would then load the TypeScript through tsx (seconds
+  // each): compile once here, as `npm install` does. A failed build leaves tsx to run.
+  if (!freshBuild()) await build().catch(() => undefined);
   // Workers inherit the environment, so freshPostgresUrl() prefixes its names with the run.
   const run = randomBytes(4).toString("hex");
   process.env[RUN_ENV] = run;

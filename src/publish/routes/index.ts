@@ -12,8 +12,10 @@ import * as health from "./health.ts";
 import * as metrics from "./metrics.ts";
 import * as openapi from "./openapi.ts";
 import * as stream from "./v1/stream.ts";
+import * as changes from "./v1/changes.ts";
 import * as keys from "./v1/keys.ts";
 import * as status from "./v1/status.ts";
+import * as hedge from "./v1/hedge.ts";
 
 export type RouteModule = { register(app: OpenAPIHono, deps: AppDeps): void };
 
@@ -24,8 +26,12 @@ export const ROUTES: RouteModule[] = [
   indices.fixing,
   indices.revisions,
   indices.settlement,
+  hedge,
+  indices.attribution,
+  indices.definition, // /v1/indices/{code}: one segment, so it never shadows /v1/indices/{code}/...
   models.list,
   models.prices,
+  changes,
   sources.runs,
   stream,
   keys,

@@ -39,6 +39,13 @@ export const widgetRoute = createRoute({
   responses: { 200: htmlResponse("the widget page"), 404: htmlResponse("no such index (an HTML page)") },
 });
 
+export const hedgeRoute = createRoute({
+  method: "get",
+  path: "/hedge",
+  summary: "The hedge desk: drop a monthly bill (CSV) to see its hedge ratio on an index's settlement prices (POST /v1/hedge)",
+  responses: { 200: htmlResponse("the hedge desk page") },
+});
+
 function page(c: Context, status: 200 | 404, html: string, headers: Record<string, string>): Response {
   return c.body(html, status, { "Content-Type": HTML, ...PAGE_HEADERS, ...headers });
 }
@@ -74,6 +81,8 @@ export function register(app: OpenAPIHono, { db }: AppDeps): void {
   const notFound = pageTemplate("not-found.html");
 
   app.openapi(dashboardRoute, (c) => untyped(page(c, 200, dashboard, DASHBOARD_HEADERS)));
+  const hedgeDesk = pageTemplate("hedge.html");
+  app.openapi(hedgeRoute, (c) => untyped(page(c, 200, hedgeDesk, DASHBOARD_HEADERS)));
 
   app.openapi(widgetRoute, async (c) => {
     const { code } = c.req.valid("param");

@@ -1,5 +1,6 @@
 // GET /v1/stream: Server-Sent Events, one `fixing` event per new fixing revision, resumable
-// with Last-Event-ID (the fixing id), a comment heartbeat while idle.
+// with Last-Event-ID (the fixing id), a comment heartbeat while idle; and `price_change`
+// events (operations-and-users.md section 7) as each accepted price sheet arrives.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../../deps.ts";
 import type { Db } from "../../../db/index.ts";
@@ -8,6 +9,7 @@ import type { Signer } from "../../../signing/index.ts";
 import type { FixingEvents } from "../../events.ts";
 import { fixingJson, toJson } from "../../json.ts";
 import { IndexCode, Kind } from "../../params.ts";
+import { changesOfSheet, priceChangeJson } from "../../read/changes.ts";
 import { untyped } from "../../respond.ts";
 import { ERROR_RESPONSES } from "../../schemas.ts";
 import { fixingById, fixingsAfter, requireIndex, type FixingKind, type FixingView } from "../../views.ts";
@@ -41,7 +43,10 @@ export const route = createRoute({
     "(schema `Fixing`, without constituents, with its signature), its `id` the revision's id. " +
     "Reconnecting with `Last-Event-ID` (or `?last_event_id=` for clients that cannot set headers; the header wins) " +
     "first replays every revision after that id, oldest first, then continues live, with nothing missed or repeated. " +
-    "A comment `: heartbeat` is sent at least every 20 s.",
+    "A comment `: heartbeat` is sent at least every 20 s. " +
+    "Event `price_change` per event of each newly accepted price sheet; its `data` is the object of `GET /v1/changes` " +
+    "(schema `PriceChange`). It has no `id` (so Last-Event-ID keeps naming the last fixing), is live only (not " +
+    "replayed on resume: read `/v1/changes?from=` for what was missed), and is sent whatever `index` and `kind` select.",
   request: {
     query: z.object({
       index: IndexCode.optional().openapi({ param: { name: "index", in: "query" }, description: "only this index" }),
@@ -72,13 +77,14 @@ type Filter = { index: string | undefined; kind: FixingKind | undefined };
 
 export function register(app: OpenAPIHono, { db, signer, events, log }: AppDeps): void {
   const render = sharedRenderer(db, signer);
+  const renderSheet = sheetRenderer(db);
   app.openapi(route, async (c) => {
     const { index, kind, last_event_id: queryId } = c.req.valid("query");
     const headerId = c.req.valid("header")["last-event-id"];
     if (index !== undefined) await knownIndex(db, index);
     const since = headerId || queryId || undefined;
     const inbox = new Inbox();
-    const chunks = fixingStream({ db, signer, events, render, filter: { index, kind }, since }, inbox);
+    const chunks = fixingStream({ db, signer, events, render, renderSheet, filter: { index, kind }, since }, inbox);
     return untyped(
       c.body(eventStreamBody(chunks, inbox, c.req.raw.signal, log), 200, {
         "Content-Type": "text/event-stream; charset=utf-8",
@@ -121,18 +127,41 @@ function sharedRenderer(db: Db, signer: Signer): (id: string) => Promise<Rendere
   };
 }
 
-type Wake = { kind: "id"; id: string } | { kind: "heartbeat" } | { kind: "end" };
+/**
+ * A new sheet's price_change events, read and rendered once per process however many
+ * streams are open ("" when the sheet changed nothing, e.g. a provider's first sheet).
+ * They carry no `id:` line: an event without one leaves the client's last event id as it
+ * was, so a reconnection still resumes after the last fixing.
+ */
+function sheetRenderer(db: Db): (sheetId: string) => Promise<string> {
+  const cache = new Map<string, Promise<string>>();
+  return (sheetId) => {
+    let found = cache.get(sheetId);
+    if (!found) {
+      found = changesOfSheet(db, sheetId).then((changes) =>
+        changes.map((c) => `event: price_change\ndata: ${toJson(priceChangeJson(c))}\n\n`).join(""),
+      );
+      cache.set(sheetId, found);
+      found.catch(() => cache.delete(sheetId));
+      if (cache.size > 256) cache.delete(cache.keys().next().value!);
+    }
+    return found;
+  };
+}
 
-/** What reaches one stream while it is busy: announced ids, heartbeat ticks, the end. */
+type Announced = { kind: "id" | "sheet"; id: string };
+type Wake = Announced | { kind: "heartbeat" } | { kind: "end" };
+
+/** What reaches one stream while it is busy: announced fixing and sheet ids, heartbeat ticks, the end. */
 class Inbox {
-  private ids: string[] = [];
+  private ids: Announced[] = [];
   private heartbeatDue = false;
   ended = false;
   private waiter: (() => void) | null = null;
 
-  push(id: string): void {
+  push(id: string, kind: Announced["kind"] = "id"): void {
     if (this.ids.length >= MAX_PENDING) this.end();
-    else this.ids.push(id);
+    else this.ids.push({ kind, id });
     this.wake();
   }
   heartbeat(): void {
@@ -152,8 +181,8 @@ class Inbox {
     for (;;) {
       if (this.ended) return { kind: "end" };
       if (this.takeHeartbeat()) return { kind: "heartbeat" };
-      const id = this.ids.shift();
-      if (id !== undefined) return { kind: "id", id };
+      const next = this.ids.shift();
+      if (next !== undefined) return next;
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
@@ -180,6 +209,7 @@ type StreamSource = {
   signer: Signer;
   events: FixingEvents;
   render: (id: string) => Promise<Rendered | null>;
+  renderSheet: (sheetId: string) => Promise<string>;
   filter: Filter;
   since: string | undefined;
 };
@@ -195,6 +225,7 @@ async function* fixingStream(src: StreamSource, inbox: Inbox): AsyncGenerator<st
     (id) => inbox.push(id),
     () => inbox.end(),
   );
+  const unsubscribeSheets = src.events.subscribeSheets?.((sheetId) => inbox.push(sheetId, "sheet"));
   const heartbeat = setInterval(() => inbox.heartbeat(), streamTiming.heartbeatMs);
   const sent = new RecentIds();
   const wanted = (r: { index: string; kind: FixingKind }) =>
@@ -217,12 +248,18 @@ async function* fixingStream(src: StreamSource, inbox: Inbox): AsyncGenerator<st
         yield HEARTBEAT;
         continue;
       }
+      if (next.kind === "sheet") {
+        const changes = await src.renderSheet(next.id);
+        if (changes !== "") yield changes;
+        continue;
+      }
       const rendered = await src.render(next.id);
       if (rendered && wanted(rendered) && sent.add(next.id)) yield rendered.text;
     }
   } finally {
     clearInterval(heartbeat);
     unsubscribe();
+    unsubscribeSheets?.();
   }
 }
 

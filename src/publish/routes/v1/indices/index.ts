@@ -5,3 +5,5 @@ export * as fixings from "./fixings.ts";
 export * as fixing from "./fixing.ts";
 export * as revisions from "./revisions.ts";
 export * as settlement from "./settlement.ts";
+export * as definition from "./definition.ts";
+export * as attribution from "./attribution.ts";

@@ -1,7 +1,7 @@
 /**
- * The one parser of instants as people write them (files, the command line): an ISO 8601
- * date-time that carries its UTC offset, given back as UTC ISO text. A leaf module (luxon
- * only), so the command line's grammar can use it without loading anything behind it.
+ * The one parser of instants as people write them (files, bodies, the command line): an
+ * ISO 8601 date-time that carries its UTC offset, given back as UTC ISO text. A leaf module
+ * (luxon only), so the command line's grammar can use it without loading anything behind it.
  */
 import { DateTime } from "luxon";
 
@@ -27,3 +27,5 @@ export function utcIso(dt: DateTime): string {
   return dt.toUTC().toISO({ suppressMilliseconds: true })!;
 }
 
+/** Whether Postgres can store a UTC instant as `utcIso` writes it: years 0001 to 9999 (no year 0, no sign). */
+export const storableUtc = (utc: string): boolean => /^(?!0000)\d{4}-/.test(utc);

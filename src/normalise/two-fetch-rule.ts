@@ -10,9 +10,11 @@
  *   sheet came from this source and still lists models, is withdrawn (an empty sheet).
  *
  * With no previous fetch on record nothing is carried and nothing withdrawn. Pure: the
- * caller reads the previous fetch and the latest sheets from the database.
+ * registry store (store-registry.ts) reads the latest sheets from the database, and is
+ * given the previous fetch as parsed.
  */
-import type { Unit, Withdrawal as StoredWithdrawal } from "../normalise/index.ts";
+import type { Unit } from "../values/currencies.ts";
+import type { Withdrawal as StoredWithdrawal } from "./store-withdrawal.ts";
 
 /** A sheet document as the registry adapters write it (models as JSON objects). */
 export type RegistryDoc = { provider: string; currency: string; unit: string; models: ModelDoc[]; [field: string]: unknown };

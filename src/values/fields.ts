@@ -1,5 +1,7 @@
 /**
- * The zod field schemas every importer shares, with the gates' own words as messages.
+ * The zod field schemas every importer shares, with the gates' own words as messages (the
+ * registry adapters in sources/ read prices by the same rules, so they live here, where
+ * both may import them).
  * Numbers arrive as text (LosslessNumber from JSON, a cell from CSV) and leave as plain
  * decimal text.
  */
