@@ -64,7 +64,7 @@ type ToChild = "reset" | "peak";
 function rssSampler() {
   let peak = 0;
   const sample = () => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    peak = Math.max(peak, process.memoryUsage.rss());
   };
   setInterval(sample, 10).unref();
   return {
@@ -124,7 +124,7 @@ async function child(target: string, databaseUrl: string | undefined, days: numb
   const send = (m: ToParent) => process.send!(m);
   process.on("message", (m: ToChild) => {
     if (m === "reset") send({ rss: rss.reset(), peak: 0 });
-    else send({ rss: process.memoryUsage().rss, peak: rss.peak() });
+    else send({ rss: process.memoryUsage.rss(), peak: rss.peak() });
   });
   process.on("disconnect", () => process.exit(0));
   if (target === "bare") {
@@ -147,7 +147,9 @@ async function child(target: string, databaseUrl: string | undefined, days: numb
 type Running = { url: string; fixings: string; ask(m: ToChild): Promise<{ rss: number; peak: number }>; stop(): Promise<void> };
 
 function startChild(target: string, opts: Options, databaseUrl?: string): Promise<Running> {
-  const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--serve", target, "--days", String(opts.days), "--years", String(opts.years)];
+  // BENCH_CPU_PROF=DIR writes each server's V8 CPU profile there (to see where a request goes).
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const args = [...profile, "--import", "tsx", fileURLToPath(import.meta.url), "--serve", target, "--days", String(opts.days), "--years", String(opts.years)];
   if (databaseUrl) args.push("--database-url", databaseUrl);
   const proc: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {

@@ -163,7 +163,7 @@ for (const engine of engineNames) {
     beforeAll(async () => {
       const sources = path.join(dir, "sources.json");
       fs.writeFileSync(sources, JSON.stringify({ schema: "ciyuan.sources/1", sources: [] }));
-      env = { ...(await freshCliEnv(engine, path.join(dir, "data"))), PORT: "0", CIYUAN_SOURCES: sources };
+      env = { ...(await freshCliEnv(engine, path.join(dir, "data"))), PORT: "0", CIYUAN_START_DAYS: "1", CIYUAN_SOURCES: sources };
       server = spawnServing(["start", "--no-sample"], env);
       base = await server.url;
       const lock = path.join(dir, "data", LOCK_FILE);
