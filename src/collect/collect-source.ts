@@ -19,13 +19,23 @@ import { previousCollection, type Previous } from "./previous.ts";
 import { recordRun, type RunOutcome } from "./record.ts";
 
 /** `skipped`: a registry's entries that could not be prices, recorded on the run. */
-export type CollectResult = { source: string; outcome: RunOutcome; detail: string; payloadId: string | null; skipped?: RegistrySkip[] };
+export type CollectResult = {
+  source: string;
+  outcome: RunOutcome;
+  detail: string;
+  payloadId: string | null;
+  skipped?: RegistrySkip[];
+  /** Cut short by `signal` (the service stopping): not a failure of the source, not recorded. */
+  stopped?: true;
+};
 
 export type CollectOptions = {
   /** The collection time: registry sheets' `as_of` and the run's `started_at`. */
   now?: Date;
   /** Runs the database part; collectAll passes a lock so imports never overlap. */
   exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The service stopping: an unfinished fetch is abandoned at once instead of timing out. */
+  signal?: AbortSignal;
 };
 
 type Exclusive = NonNullable<CollectOptions["exclusive"]>;
@@ -59,8 +69,11 @@ export async function collectSource(db: Db, source: SourceConfig, opts: CollectO
   const exclusive: Exclusive = opts.exclusive ?? ((fn) => fn());
   let collected: Collected;
   try {
-    collected = await collect(db, source, now, exclusive);
+    collected = await collect(db, source, now, exclusive, opts.signal);
   } catch (err) {
+    // Stopping says nothing about the source: no run row, so /health and the next start
+    // judge it by its last real attempt.
+    if (opts.signal?.aborted) return { source: source.name, outcome: "failed", detail: reasonOf(err), payloadId: null, stopped: true };
     collected = { outcome: "failed", detail: reasonOf(err) };
   }
   const { outcome, detail, skipped, body } = collected;
@@ -86,7 +99,7 @@ export async function collectSource(db: Db, source: SourceConfig, opts: CollectO
   }
 }
 
-async function collect(db: Db, source: SourceConfig, now: Date, exclusive: Exclusive): Promise<Collected> {
+async function collect(db: Db, source: SourceConfig, now: Date, exclusive: Exclusive, signal: AbortSignal | undefined): Promise<Collected> {
   const previous = await exclusive(() => previousCollection(db, source, { body: isRegistry(source) }));
   const fetched = await fetchSource({
     url: source.url,
@@ -96,6 +109,7 @@ async function collect(db: Db, source: SourceConfig, now: Date, exclusive: Exclu
     backoffMs: source.backoff_ms,
     ...(source.headers ? { headers: source.headers } : {}),
     ...previous.validators,
+    ...(signal ? { signal } : {}),
   });
   if (fetched.status === 304) return notModified(db, source, now, previous, exclusive);
 

@@ -16,6 +16,7 @@ export type RunningSources = {
 };
 
 function logResult(log: Logger, r: CollectResult): void {
+  if (r.stopped) return log.info({ source: r.source, outcome: "stopped" }, `collect: ${r.source}: stopped (the service is shutting down)`);
   const fields = { source: r.source, outcome: r.outcome, detail: r.detail };
   if (r.outcome === "failed") log.warn(fields, `collect: ${r.source}: failed: ${r.detail}`);
   else log.info(fields, `collect: ${r.source}: ${r.outcome === "ok" ? `ok, ${r.detail}` : "not modified"}`);
@@ -26,10 +27,13 @@ export function scheduleSources(db: Db, sources: readonly SourceConfig[], log: L
   // Fetches run side by side; the database part of every run, start-up or cron, one at a
   // time, so the registry rules always see the previous run of their source complete.
   const exclusive = oneAtATime();
+  // Stopping abandons fetches still going (a hanging source would hold a SIGTERM for its
+  // whole timeout and retries); database work under way finishes.
+  const stopping = new AbortController();
   const run = (source: SourceConfig): Promise<void> => {
     const going = running.get(source.name);
     if (going) return going;
-    const done = collectSource(db, source, { exclusive })
+    const done = collectSource(db, source, { exclusive, signal: stopping.signal })
       .then((r) => logResult(log, r))
       .catch((err: unknown) => log.error({ err, source: source.name }, `collect: ${source.name}: failed`))
       .finally(() => running.delete(source.name));
@@ -43,6 +47,7 @@ export function scheduleSources(db: Db, sources: readonly SourceConfig[], log: L
   return {
     ready,
     async stop() {
+      stopping.abort();
       for (const task of tasks) {
         await task.stop();
         await task.destroy();

@@ -37,6 +37,8 @@ export interface FetchRequest {
   retries?: number;
   backoffMs?: number;
   maxRedirects?: number;
+  /** Aborts the fetch for good (the service stopping): no retry, kind `stopped`. */
+  signal?: AbortSignal;
 }
 
 export interface FetchedBody {
@@ -60,7 +62,7 @@ export interface NotModified {
 
 export type FetchResult = FetchedBody | NotModified;
 
-export type FetchFailureKind = "request" | "status" | "timeout" | "too_large" | "truncated" | "encoding" | "redirects" | "network";
+export type FetchFailureKind = "request" | "status" | "timeout" | "too_large" | "truncated" | "encoding" | "redirects" | "network" | "stopped";
 
 export class FetchError extends CiyuanError {
   /** Attempts made in all, set when the error leaves fetchSource. */
@@ -103,7 +105,7 @@ export async function fetchSource(req: FetchRequest): Promise<FetchResult> {
   client.interceptors.request.use((config) => {
     attempts += 1;
     deadline?.clear();
-    deadline = armDeadline(timeoutMs);
+    deadline = armDeadline(timeoutMs, req.signal);
     config.signal = deadline.signal;
     return config;
   });
@@ -114,7 +116,7 @@ export async function fetchSource(req: FetchRequest): Promise<FetchResult> {
       try {
         return await settleResponse(response, url, maxBytes, timeoutMs, current);
       } catch (err) {
-        throw new AttemptError(response.config, asFetchError(err, url, timeoutMs, current));
+        throw new AttemptError(response.config, asFetchError(err, url, timeoutMs, current, req.signal));
       } finally {
         current.clear();
       }
@@ -123,14 +125,14 @@ export async function fetchSource(req: FetchRequest): Promise<FetchResult> {
       deadline?.clear();
       if (err instanceof AttemptError) throw err;
       const config = err instanceof AxiosError ? err.config : undefined;
-      const failure = asFetchError(err, url, timeoutMs, deadline);
+      const failure = asFetchError(err, url, timeoutMs, deadline, req.signal);
       if (!config) throw failure;
       throw new AttemptError(config, failure);
     },
   );
   axiosRetry(client, {
     retries: req.retries ?? FETCH_DEFAULTS.retries,
-    retryCondition: (err) => (err as unknown) instanceof AttemptError && (err as unknown as AttemptError).failure.retryable,
+    retryCondition: (err) => !req.signal?.aborted && (err as unknown) instanceof AttemptError && (err as unknown as AttemptError).failure.retryable,
     retryDelay: (retryCount) => backoffMs * 2 ** (retryCount - 1),
     // The previous attempt's signal is aborted after a timeout; axios-retry would then
     // skip the backoff. The next attempt gets a fresh one from the request interceptor.
@@ -161,7 +163,7 @@ export async function fetchSource(req: FetchRequest): Promise<FetchResult> {
     });
     return { ...response.data, attempts };
   } catch (err) {
-    const failure = err instanceof AttemptError ? err.failure : asFetchError(err, url, timeoutMs, deadline);
+    const failure = req.signal?.aborted ? asFetchError(err, url, timeoutMs, deadline, req.signal) : err instanceof AttemptError ? err.failure : asFetchError(err, url, timeoutMs, deadline);
     failure.attempts = attempts;
     throw failure;
   } finally {
@@ -183,14 +185,25 @@ interface Deadline {
   clear(): void;
 }
 
-function armDeadline(ms: number): Deadline {
+/** One attempt's deadline; `stop` (the service stopping) aborts it as well, at once. */
+function armDeadline(ms: number, stop?: AbortSignal): Deadline {
   const controller = new AbortController();
   let expired = false;
   const timer = setTimeout(() => {
     expired = true;
     controller.abort(new Error(`timeout after ${ms} ms`));
   }, ms);
-  return { signal: controller.signal, expired: () => expired, clear: () => clearTimeout(timer) };
+  const onStop = () => controller.abort(new Error("stopped"));
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener("abort", onStop, { once: true });
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    clear: () => {
+      clearTimeout(timer);
+      stop?.removeEventListener("abort", onStop);
+    },
+  };
 }
 
 /** A URL that can never be fetched: an error with no attempt made. */
@@ -326,7 +339,8 @@ function finalUrlOf(response: AxiosResponse): string | undefined {
   return typeof responseUrl === "string" && responseUrl !== "" ? responseUrl : undefined;
 }
 
-function asFetchError(err: unknown, url: string, timeoutMs: number, deadline: Deadline | undefined): FetchError {
+function asFetchError(err: unknown, url: string, timeoutMs: number, deadline: Deadline | undefined, stop?: AbortSignal): FetchError {
+  if (stop?.aborted) return new FetchError(url, "stopped", "stopped: the service is shutting down", false);
   if (err instanceof FetchError) return err;
   if (err instanceof AttemptError) return err.failure;
   if (deadline?.expired()) return new FetchError(url, "timeout", `timeout after ${timeoutMs} ms`, true);

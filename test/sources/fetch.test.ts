@@ -142,6 +142,24 @@ describe("a hang past the timeout", () => {
   });
 });
 
+describe("the service stopping (signal)", () => {
+  it("a hanging fetch is abandoned at once when the signal aborts: kind stopped, no retry", async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 100);
+    const { error, ms } = await fails(request("/hang", { retries: 3, timeoutMs: 5_000, signal: stop.signal }));
+    expect(error).toMatchObject({ kind: "stopped", reason: "stopped: the service is shutting down", retryable: false, attempts: 1 });
+    expect(server.attempts("/hang")).toBe(1);
+    expect(ms).toBeLessThan(1_000);
+  });
+  it("a signal aborted before the fetch makes no request that waits", async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const { error, ms } = await fails(request("/hang", { signal: stop.signal }));
+    expect(error.kind).toBe("stopped");
+    expect(ms).toBeLessThan(1_000);
+  });
+});
+
 describe("a truncated body", () => {
   it("a truncated body (Content-Length larger than what arrives) is an error, not a short payload", async () => {
     const { error } = await fails(request("/truncated", { retries: 0 }));
