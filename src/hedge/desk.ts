@@ -17,7 +17,7 @@
 import type { Db } from "../db/index.ts";
 import { CiyuanError } from "../errors.ts";
 import { exact } from "../publish/json.ts";
-import { requireIndex } from "../publish/views.ts";
+import { requireIndex } from "../publish/read/index.ts";
 import { nextMonth, parseBill } from "./bill.ts";
 import { monthlySettlements, type MonthSettlement } from "./settlements.ts";
 import { hedgeStatistics } from "./statistics.ts";

@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
-import { loadSettlement } from "../publish/settlement-view.ts";
+import { loadSettlement } from "../publish/read/settlement.ts";
 
 export type MonthSettlement = {
   month: string;

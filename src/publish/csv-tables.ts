@@ -4,8 +4,8 @@
  * csv-writer.ts.
  */
 import { csvChunks, csvText, mapped } from "./csv-writer.ts";
-import type { ModelView, PriceView } from "./models.ts";
-import type { FixingView } from "./views.ts";
+import type { ModelView, PriceView } from "./read/models.ts";
+import type { FixingView } from "./read/index.ts";
 
 /** Which of a fixing's two tables a CSV answer holds (one table per answer). */
 export type FixingTable = "constituents" | "exclusions";

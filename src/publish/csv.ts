@@ -1,7 +1,7 @@
 /** Fixings as CSV (written by csv-writer.ts), in batches so a long range streams. */
 import { csvChunks, mapped, type CsvRecord } from "./csv-writer.ts";
 import { UNIT } from "./json.ts";
-import type { FixingView } from "./views.ts";
+import type { FixingView } from "./read/index.ts";
 
 export const FIXING_CSV_COLUMNS = [
   "index",

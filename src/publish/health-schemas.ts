@@ -3,7 +3,7 @@
  * its checks has every field of the /health check of the same name, and more.
  */
 import { z } from "@hono/zod-openapi";
-import { STATUS_TIMEOUT_MS } from "./status.ts";
+import { STATUS_TIMEOUT_MS } from "./read/status.ts";
 
 /** A due final fixing missing for longer than this makes the service `down`. */
 export const FINAL_LATE_AFTER_SECONDS = 15 * 60;

@@ -36,7 +36,7 @@ import {
   type LatestFinal,
   type SourceStatus,
   type StoredFinal,
-} from "./status.ts";
+} from "./read/status.ts";
 
 type FixingDetail = NonNullable<StatusBody["checks"]["fixings"]>[number];
 type SourceDetail = NonNullable<StatusBody["checks"]["sources"]>[number];

@@ -9,7 +9,7 @@ import { matchedRoutes } from "hono/route";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/index.ts";
 import { requestStats } from "./request-stats.ts";
-import { latestFinals, pingDatabase, sourceStatuses } from "./status.ts";
+import { latestFinals, pingDatabase, sourceStatuses } from "./read/status.ts";
 
 export type Metrics = {
   registry: Registry;

@@ -3,7 +3,7 @@
  * so the OpenAPI document describes exactly what is checked.
  */
 import { z } from "@hono/zod-openapi";
-import { isCalendarDate, parseInstant } from "./instants.ts";
+import { isCalendarDate, parseInstant } from "./read/instants.ts";
 
 export const IndexCode = z
   .string()

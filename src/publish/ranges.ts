@@ -1,6 +1,6 @@
 /** A `from`/`to` range as users write it: an empty range is a mistake worth naming, not an empty answer. */
 import { CiyuanError } from "../errors.ts";
-import { epochMillis, isDateOnly } from "./instants.ts";
+import { epochMillis, isDateOnly } from "./read/instants.ts";
 
 /** Throws bad_request when `from` lies after `to` (a date `to` runs through the end of that day UTC). */
 export function checkRangeOrder(from: string | undefined, to: string | undefined): void {

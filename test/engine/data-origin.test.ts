@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { rows } from "../../src/db/index.ts";
 import { computeFixing } from "../../src/engine/index.ts";
 import { fixingJson, toJson } from "../../src/publish/json.ts";
-import { loadFixing } from "../../src/publish/views.ts";
+import { loadFixing } from "../../src/publish/read/index.ts";
 import { describeEachEngine } from "../support/engines.ts";
 import { addSheet, addUsage, day } from "../support/seed.ts";
 import { T, seedBasket } from "./fixture.ts";

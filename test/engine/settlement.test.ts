@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { isoUtc, rows, type Db } from "../../src/db/index.ts";
 import { backfill, computeFixing, definitionAt, restateFixing, settleMonth, type StoredFixing } from "../../src/engine/index.ts";
-import { loadSettlement } from "../../src/publish/settlement-view.ts";
+import { loadSettlement } from "../../src/publish/read/settlement.ts";
 import { generateKeyPem, signerFromPem } from "../../src/signing/index.ts";
 import { insertFixing } from "../publish/fixtures.ts";
 import { describeEachEngine } from "../support/engines.ts";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { migrate, openDatabase, rows, type Database, type Db } from "../../src/db/index.ts";
 import type { ConfiguredSource } from "../../src/publish/deps.ts";
 import { FINAL_LATE_AFTER_SECONDS, Health, Status } from "../../src/publish/health-schemas.ts";
-import { STATUS_TIMEOUT_MS } from "../../src/publish/status.ts";
+import { STATUS_TIMEOUT_MS } from "../../src/publish/read/status.ts";
 import { describeEachEngine, freshDatabase, freshPostgresUrl } from "../support/engines.ts";
 import { serveForTest, type TestServer } from "../support/serve.ts";
 import { insertFixing } from "./fixtures.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { exact, toJson } from "../../src/publish/json.ts";
 import { defuseFormula } from "../../src/publish/csv.ts";
-import { parseInstant } from "../../src/publish/instants.ts";
+import { parseInstant } from "../../src/publish/read/instants.ts";
 
 describe("Numbers: written into the JSON text from their exact decimal value", () => {
   it("keeps every digit of a decimal string and of a big integer", () => {

@@ -17,7 +17,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { isoUtc, rows, type Db } from "../../db/index.ts";
 import { CiyuanError } from "../../errors.ts";
-import { isDateOnly, parseInstant } from "../instants.ts";
+import { isDateOnly, parseInstant } from "./instants.ts";
 
 export type AttributionQuery = {
   index: string;

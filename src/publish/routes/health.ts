@@ -7,7 +7,7 @@ import { healthChecker, toHealth } from "../health.ts";
 import { DOWN_EXAMPLE, FINAL_LATE_AFTER_SECONDS, Health, PRICE_SOURCE_INTERVALS, STATUS_EXAMPLE } from "../health-schemas.ts";
 import { JSON_TYPE, untyped } from "../respond.ts";
 import { toJson } from "../json.ts";
-import { STATUS_TIMEOUT_MS } from "../status.ts";
+import { STATUS_TIMEOUT_MS } from "../read/status.ts";
 
 export const route = createRoute({
   method: "get",

@@ -8,7 +8,7 @@ import { CiyuanError } from "../../errors.ts";
 import { IndexCode } from "../params.ts";
 import { untyped } from "../respond.ts";
 import { chartLibraryPath, fillTemplate, findAsset, pageTemplate, type Asset } from "../page-assets.ts";
-import { requireIndex } from "../views.ts";
+import { requireIndex } from "../read/index.ts";
 
 const HTML = "text/html; charset=utf-8";
 

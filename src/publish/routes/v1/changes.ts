@@ -7,7 +7,8 @@ import { fingerprintTag, notModified } from "../../caching.ts";
 import { wantsCsv } from "../../negotiate.ts";
 import { DateOrInstant, Format } from "../../params.ts";
 import { checkRangeOrder } from "../../ranges.ts";
-import { changeSnapshot, priceChangeJson, priceChanges, priceChangesCsv, CHANGE_CSV_COLUMNS } from "../../read/changes.ts";
+import { CHANGE_CSV_COLUMNS, priceChangeJson, priceChangesCsv } from "../../changes-format.ts";
+import { changeSnapshot, priceChanges } from "../../read/changes.ts";
 import { CSV_TYPE, JSON_TYPE, jsonList, streamResponse, untyped } from "../../respond.ts";
 import { ERROR_RESPONSES } from "../../schemas.ts";
 

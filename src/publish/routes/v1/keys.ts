@@ -1,7 +1,7 @@
 // GET /v1/keys: the public keys that verify published signatures.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../../deps.ts";
-import { publishedKeys } from "../../keys.ts";
+import { publishedKeys } from "../../read/keys.ts";
 import { jsonResponse, untyped } from "../../respond.ts";
 import { ERROR_RESPONSES } from "../../schemas.ts";
 

@@ -9,10 +9,11 @@ import type { Signer } from "../../../signing/index.ts";
 import type { FixingEvents } from "../../events.ts";
 import { fixingJson, toJson } from "../../json.ts";
 import { IndexCode, Kind } from "../../params.ts";
-import { changesOfSheet, priceChangeJson } from "../../read/changes.ts";
+import { priceChangeJson } from "../../changes-format.ts";
+import { changesOfSheet } from "../../read/changes.ts";
 import { untyped } from "../../respond.ts";
 import { ERROR_RESPONSES } from "../../schemas.ts";
-import { fixingById, fixingsAfter, requireIndex, type FixingKind, type FixingView } from "../../views.ts";
+import { fixingById, fixingsAfter, requireIndex, type FixingKind, type FixingView } from "../../read/index.ts";
 
 /**
  * Timing of every stream this process serves. The heartbeat keeps proxies and clients from

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { isoUtc, rows } from "../../../../db/index.ts";
 import { approvePrice } from "../../../../engine/held.ts";
 import type { AppDeps } from "../../../deps.ts";
-import { parseInstant } from "../../../instants.ts";
+import { parseInstant } from "../../../read/instants.ts";
 import { Instant } from "../../../params.ts";
 import { toJson } from "../../../json.ts";
 import { JSON_TYPE, untyped } from "../../../respond.ts";

@@ -4,12 +4,12 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { restateFixing } from "../../../../engine/index.ts";
 import type { AppDeps } from "../../../deps.ts";
-import { parseInstant } from "../../../instants.ts";
+import { parseInstant } from "../../../read/instants.ts";
 import { fixingJson, toJson } from "../../../json.ts";
 import { IndexCode, Instant } from "../../../params.ts";
 import { JSON_TYPE, untyped } from "../../../respond.ts";
 import { FixingWithDetails } from "../../../schemas.ts";
-import { loadFixing, requireIndex } from "../../../views.ts";
+import { loadFixing, requireIndex } from "../../../read/index.ts";
 import { ADMIN_ERROR_RESPONSES, ADMIN_SECURITY } from "./auth.ts";
 
 // One line of text: it is printed by the CLI and shown beside the revision.

@@ -9,7 +9,7 @@ import { checkRangeOrder } from "../../../ranges.ts";
 import { loadAttribution, type Attribution as AttributionView } from "../../../read/attribution.ts";
 import { jsonResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES } from "../../../schemas.ts";
-import { requireIndex } from "../../../views.ts";
+import { requireIndex } from "../../../read/index.ts";
 
 const Exact = z.number().describe("exact decimal, written digit for digit");
 const Fraction = Exact.describe("a fraction (0.01 is 1 %), rounded half-even to 6 decimals");

@@ -11,7 +11,7 @@ import { wantsCsv } from "../../../negotiate.ts";
 import { Format, IndexCode, Instant, Kind, Revision } from "../../../params.ts";
 import { CSV_TYPE, jsonResponse, textResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, FixingWithDetails } from "../../../schemas.ts";
-import { loadFixing, requireIndex } from "../../../views.ts";
+import { loadFixing, requireIndex } from "../../../read/index.ts";
 
 export const route = createRoute({
   method: "get",

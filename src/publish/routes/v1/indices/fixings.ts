@@ -10,7 +10,7 @@ import { DateOrInstant, Format, IndexCode } from "../../../params.ts";
 import { checkRangeOrder } from "../../../ranges.ts";
 import { CSV_TYPE, JSON_TYPE, jsonList, streamResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, FixingList } from "../../../schemas.ts";
-import { fixingRangeFingerprint, listFixings, requireIndex } from "../../../views.ts";
+import { fixingRangeFingerprint, listFixings, requireIndex } from "../../../read/index.ts";
 
 export const route = createRoute({
   method: "get",

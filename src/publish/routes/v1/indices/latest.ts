@@ -9,7 +9,7 @@ import { IndexCode, Kind } from "../../../params.ts";
 import { plainGet } from "../../../plain-get.ts";
 import { JSON_TYPE } from "../../../respond.ts";
 import { ERROR_RESPONSES, Fixing } from "../../../schemas.ts";
-import { loadFixing, requireIndex, type FixingKind } from "../../../views.ts";
+import { loadFixing, requireIndex, type FixingKind } from "../../../read/index.ts";
 
 export const route = createRoute({
   method: "get",

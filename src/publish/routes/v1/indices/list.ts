@@ -4,7 +4,7 @@ import type { AppDeps } from "../../../deps.ts";
 import { indexJson } from "../../../json.ts";
 import { jsonResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, IndexList } from "../../../schemas.ts";
-import { listIndices } from "../../../views.ts";
+import { listIndices } from "../../../read/index.ts";
 
 export const route = createRoute({
   method: "get",

@@ -7,7 +7,7 @@ import { fixingJson } from "../../../json.ts";
 import { IndexCode, Instant, Kind } from "../../../params.ts";
 import { jsonResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, Fixing } from "../../../schemas.ts";
-import { listRevisions, requireIndex } from "../../../views.ts";
+import { listRevisions, requireIndex } from "../../../read/index.ts";
 
 const RevisionList = z.object({ data: z.array(Fixing) }).openapi("RevisionList");
 

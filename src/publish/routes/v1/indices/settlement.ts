@@ -6,8 +6,9 @@ import { CiyuanError } from "../../../../errors.ts";
 import { IndexCode, Instant, Revision } from "../../../params.ts";
 import { jsonResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, Signature } from "../../../schemas.ts";
-import { loadSettlement, settlementJson } from "../../../settlement-view.ts";
-import { requireIndex } from "../../../views.ts";
+import { settlementJson } from "../../../json.ts";
+import { loadSettlement } from "../../../read/settlement.ts";
+import { requireIndex } from "../../../read/index.ts";
 
 const Exact = z.number().describe("exact decimal, written digit for digit");
 

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../../../deps.ts";
 import { modelsCsv } from "../../../csv-tables.ts";
-import { listModels, type ModelView } from "../../../models.ts";
+import { listModels, type ModelView } from "../../../read/models.ts";
 import { wantsCsv } from "../../../negotiate.ts";
 import { Format } from "../../../params.ts";
 import { CSV_TYPE, jsonResponse, textResponse, untyped } from "../../../respond.ts";

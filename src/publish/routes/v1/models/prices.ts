@@ -5,7 +5,7 @@ import type { AppDeps } from "../../../deps.ts";
 import { fingerprintTag, notModified } from "../../../caching.ts";
 import { pricesCsv } from "../../../csv-tables.ts";
 import { exact, UNIT } from "../../../json.ts";
-import { modelPrices, priceSnapshot, type PriceView } from "../../../models.ts";
+import { modelPrices, priceSnapshot, type PriceView } from "../../../read/models.ts";
 import { wantsCsv } from "../../../negotiate.ts";
 import { DateOrInstant, Format } from "../../../params.ts";
 import { checkRangeOrder } from "../../../ranges.ts";

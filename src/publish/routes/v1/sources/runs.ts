@@ -6,7 +6,7 @@ import { CiyuanError } from "../../../../errors.ts";
 import { exact } from "../../../json.ts";
 import { jsonResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, ErrorBody } from "../../../schemas.ts";
-import { sourceRuns, type SourceRunView } from "../../../source-runs.ts";
+import { sourceRuns, type SourceRunView } from "../../../read/source-runs.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;

@@ -4,8 +4,8 @@
  * before a key rotation stays verifiable.
  */
 import { sql } from "drizzle-orm";
-import { rows, type Db } from "../db/index.ts";
-import type { Signer } from "../signing/index.ts";
+import { rows, type Db } from "../../db/index.ts";
+import type { Signer } from "../../signing/index.ts";
 
 export type PublishedKey = { kid: string; alg: string; publicKeyPem: string };
 

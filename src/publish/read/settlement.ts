@@ -1,17 +1,16 @@
 /**
  * A published monthly settlement price: one stored revision read back with the fixing
- * revisions it averaged, and its JSON. Numbers leave the database as 6-decimal text and
+ * revisions it averaged, and its signature. Numbers leave the database as 6-decimal text and
  * are written into the JSON digit for digit.
  */
 import { sql, type SQL } from "drizzle-orm";
 import { DateTime } from "luxon";
-import { isoUtc, rows, type Db } from "../db/index.ts";
-import { datesBetween, finalFixingTime } from "../engine/schedule-times.ts";
-import { settlementCutoff } from "../engine/settlement.ts";
-import { CiyuanError } from "../errors.ts";
-import { ALG, settlementPayload, type Signer } from "../signing/index.ts";
+import { isoUtc, rows, type Db } from "../../db/index.ts";
+import { datesBetween, finalFixingTime } from "../../engine/schedule-times.ts";
+import { settlementCutoff } from "../../engine/settlement.ts";
+import { CiyuanError } from "../../errors.ts";
+import { ALG, settlementPayload, type Signer } from "../../signing/index.ts";
 import { parseInstant } from "./instants.ts";
-import { exact } from "./json.ts";
 
 export type SettlementQuery = {
   index: string;
@@ -166,35 +165,4 @@ export function settlementSignature(view: SettlementView, signer?: Signer): { ki
   if (view.signature) return { kid: view.signature.kid, alg: ALG, sig: view.signature.sig };
   if (!signer) return null;
   return { kid: signer.kid, alg: ALG, sig: signer.sign(settlementPayload(view)) };
-}
-
-/** The published settlement object. */
-export function settlementJson(view: SettlementView, signer?: Signer): object {
-  return {
-    index: view.index,
-    month: view.month,
-    value: exact(view.value),
-    provisional: view.provisional,
-    final: view.coverage.final,
-    cutoff: view.coverage.cutoff,
-    fixings_expected: view.coverage.fixingsExpected,
-    fixings_used: view.coverage.fixingsUsed,
-    fixings_missing: view.coverage.fixingsMissing,
-    complete: view.coverage.complete,
-    restated_after_cutoff: view.coverage.restatedAfterCutoff.map((r) => ({
-      fixing_time: r.fixingTime,
-      settled_revision: r.settledRevision,
-      revision: r.revision,
-    })),
-    revision: view.revision,
-    computed_at: view.computedAt,
-    reason: view.reason,
-    fixings: view.fixings.map((f) => ({
-      fixing_time: f.fixingTime,
-      revision: f.revision,
-      value: exact(f.value),
-      status: f.status,
-    })),
-    signature: settlementSignature(view, signer),
-  };
 }

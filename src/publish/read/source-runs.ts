@@ -3,7 +3,7 @@
  * ran, how it ended, the payload it read, and the registry entries it skipped.
  */
 import { sql } from "drizzle-orm";
-import { isoUtc, rows, type Db } from "../db/index.ts";
+import { isoUtc, rows, type Db } from "../../db/index.ts";
 
 export type SkippedEntry = { provider: string; model: string; reason: string };
 

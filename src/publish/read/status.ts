@@ -6,7 +6,7 @@
  * degraded, down) is health.ts's job, not this module's.
  */
 import { sql } from "drizzle-orm";
-import { isoUtc, rows, type Db } from "../db/index.ts";
+import { isoUtc, rows, type Db } from "../../db/index.ts";
 
 /** How long one status query may take before the database counts as unreachable. */
 export const STATUS_TIMEOUT_MS = 2000;

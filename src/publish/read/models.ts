@@ -8,9 +8,9 @@
  * parsed into rows, so there is no price of theirs to normalise.
  */
 import { sql, type SQL } from "drizzle-orm";
-import { isoUtc, rows, type Db } from "../db/index.ts";
-import { UNIT_FACTOR } from "../normalise/hold-states.ts";
-import { CiyuanError } from "../errors.ts";
+import { isoUtc, rows, type Db } from "../../db/index.ts";
+import { UNIT_FACTOR } from "../../normalise/hold-states.ts";
+import { CiyuanError } from "../../errors.ts";
 import { isDateOnly, parseInstant } from "./instants.ts";
 
 export type ModelView = {
