@@ -1,7 +1,7 @@
 import type { Db } from "../db/index.ts";
 import { CiyuanError } from "../errors.ts";
 // The modules themselves, not publish/index.ts: that one also loads the HTTP service.
-import { loadFixing, type FixingQuery } from "../publish/read/index.ts";
+import { loadFixing, type FixingQuery } from "../publish/read/fixing.ts";
 import { fixingJson, toJson } from "../publish/json.ts";
 
 /** Prints one fixing, with constituents and exclusions, as the published JSON. */

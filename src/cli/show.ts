@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../db/index.ts";
-import { requireIndex } from "../publish/read/index.ts";
+import { requireIndex } from "../publish/read/indices.ts";
 import { printFixing } from "./print.ts";
 import { withDatabase } from "./context.ts";
 

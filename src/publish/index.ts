@@ -1,7 +1,7 @@
 // Publication, in two layers: the read model (read/: typed queries, exact decimal text) and
 // the HTTP service that only calls it (everything else here: formats, answers, routes).
 //   read/                                                          the read model (read/index.ts maps it)
-//   changes-format.ts                                              the price-change feed's JSON and CSV
+//   changes-format.ts, settlement-json.ts                          the price-change feed (JSON, CSV) and settlements as published
 //   json.ts, csv.ts, csv-tables.ts, csv-writer.ts                  exact JSON; RFC 4180 CSV
 //   respond.ts, negotiate.ts, caching.ts, errors.ts                answers: streams, Accept, ETag/304, error shape
 //   events.ts, latest-cache.ts                                     new fixings (LISTEN/NOTIFY), the cached latest

@@ -5,8 +5,8 @@
  */
 import { LosslessNumber, stringify } from "lossless-json";
 import { ALG, fixingPayload, type Signer } from "../signing/index.ts";
-import type { FixingView, IndexView } from "./read/index.ts";
-import { settlementSignature, type SettlementView } from "./read/settlement.ts";
+import type { FixingView } from "./read/fixing-row.ts";
+import type { IndexView } from "./read/indices.ts";
 
 /** The unit every published price and value is quoted per. */
 export const UNIT = "1M tokens";
@@ -109,36 +109,5 @@ export function indexJson(view: IndexView): object {
       level: exact(view.latest.level),
       status: view.latest.status,
     },
-  };
-}
-
-/** The published settlement object. */
-export function settlementJson(view: SettlementView, signer?: Signer): object {
-  return {
-    index: view.index,
-    month: view.month,
-    value: exact(view.value),
-    provisional: view.provisional,
-    final: view.coverage.final,
-    cutoff: view.coverage.cutoff,
-    fixings_expected: view.coverage.fixingsExpected,
-    fixings_used: view.coverage.fixingsUsed,
-    fixings_missing: view.coverage.fixingsMissing,
-    complete: view.coverage.complete,
-    restated_after_cutoff: view.coverage.restatedAfterCutoff.map((r) => ({
-      fixing_time: r.fixingTime,
-      settled_revision: r.settledRevision,
-      revision: r.revision,
-    })),
-    revision: view.revision,
-    computed_at: view.computedAt,
-    reason: view.reason,
-    fixings: view.fixings.map((f) => ({
-      fixing_time: f.fixingTime,
-      revision: f.revision,
-      value: exact(f.value),
-      status: f.status,
-    })),
-    signature: settlementSignature(view, signer),
   };
 }

@@ -6,7 +6,7 @@ import { CiyuanError } from "../../../../errors.ts";
 import { IndexCode, Instant, Revision } from "../../../params.ts";
 import { jsonResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, Signature } from "../../../schemas.ts";
-import { settlementJson } from "../../../json.ts";
+import { settlementJson } from "../../../settlement-json.ts";
 import { loadSettlement } from "../../../read/settlement.ts";
 import { requireIndex } from "../../../read/index.ts";
 
