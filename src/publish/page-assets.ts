@@ -19,7 +19,7 @@ const TYPES: Record<string, string> = {
   ".css": "text/css; charset=utf-8",
   ".svg": "image/svg+xml",
 };
-const OWN_FILES = ["dashboard.js", "widget.js", "hedge.js", "common.js", "style.css", "favicon.svg"];
+const OWN_FILES = ["dashboard.js", "chart.js", "widget.js", "hedge.js", "common.js", "style.css", "favicon.svg"];
 
 function asset(name: string, file: Uint8Array, cacheControl: string): Asset {
   const body = new Uint8Array(file);

@@ -138,7 +138,7 @@ describe("one writer on the embedded database [pglite]", () => {
     it("refuses the command: exit 1, one line saying the database is in use", async () => {
       // This test's own process holds it, as a command that lends nothing would.
       const dataDir = path.join(tempDir(), "data");
-      const env = await freshCliEnv("pglite", dataDir);
+      const env = await freshCliEnv("pglite", dataDir, { empty: true });
       fs.mkdirSync(dataDir, { recursive: true });
       fs.writeFileSync(path.join(dataDir, LOCK_FILE), JSON.stringify({ pid: process.pid, started_at: new Date().toISOString(), id: "test" }));
       const r = await ciyuan(env, "import", "prices", DEEPSEEK_SHEET);

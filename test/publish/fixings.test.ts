@@ -56,6 +56,30 @@ describeEachEngine("publish: GET /v1/indices/{code}/fixings", (ctx) => {
     });
   });
 
+  describe("?kind=indicative lists the indicative fixings instead (what the dashboard draws as the latest day's series)", () => {
+    it("gives only the indicatives in the range; kind=final is the default", async () => {
+      const r = await get(url("?kind=indicative&from=2026-10-01T08:00:00Z"));
+      expect(r.status).toBe(200);
+      expect(times(r)).toEqual(["2026-10-01T09:15:00Z"]);
+      expect(r.json.data[0].kind).toBe("indicative");
+      expect(n(r.json.data[0].value)).toBe("2.500000");
+      expect(times(await get(url("?kind=indicative&to=2026-10-01T09:00:00Z")))).toEqual([]);
+      expect(times(await get(url("?kind=final&from=2026-10-01")))).toEqual(["2026-10-01T08:00:00Z"]);
+    });
+
+    it("CSV too, with the kind column saying so", async () => {
+      const r = await get(url("?kind=indicative&format=csv"));
+      const records = parseCsv(r.text, { columns: true }) as { kind: string; fixing_time: string }[];
+      expect(records.map((f) => [f.fixing_time, f.kind])).toEqual([["2026-10-01T09:15:00Z", "indicative"]]);
+    });
+
+    it("a kind that is neither is a 400", async () => {
+      const r = await get(url("?kind=preliminary"));
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe("bad_request");
+    });
+  });
+
   describe("Accept: text/csv or ?format=csv for CSV (RFC 4180 with a header row)", () => {
     it("?format=csv gives a header row and one CRLF-terminated record per fixing", async () => {
       const r = await get(url("?format=csv"));

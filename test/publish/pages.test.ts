@@ -4,6 +4,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT } from "../support/cli.ts";
 import { describeEachEngine } from "../support/engines.ts";
 import { get } from "./http.ts";
 import { servedHistory } from "./seed.ts";
@@ -98,8 +99,9 @@ describeEachEngine("publish: the dashboard and widget pages", (ctx) => {
 
   describe("assets: the chart library from node_modules under a versioned URL with a long cache; page files revalidated", () => {
     it("serves the library's standalone build, unchanged, cacheable for a year", async () => {
-      const dashboard = await get(`${server.base()}/`);
-      const library = loadedUrls(dashboard.text).find((url) => url.includes("lightweight-charts"));
+      // The widget draws its sparkline with it (the dashboard's charts are inline SVG).
+      const widget = await get(`${server.base()}/widget/CTPI`);
+      const library = loadedUrls(widget.text).find((url) => url.includes("lightweight-charts"));
       const { version } = JSON.parse(fs.readFileSync(path.join(path.dirname(chartLibraryFile()), "..", "package.json"), "utf8"));
       expect(library).toBe(`/assets/lightweight-charts-${version}.js`);
       const r = await fetch(`${server.base()}${library}`);
@@ -126,6 +128,35 @@ describeEachEngine("publish: the dashboard and widget pages", (ctx) => {
       for (const name of ["nope.js", "..%2Fpackage.json", "common.js.map"]) {
         expect((await fetch(`${server.base()}/assets/${name}`)).status, name).toBe(404);
       }
+    });
+  });
+
+  describe("GET /methodology: METHODOLOGY.md as a page (the dashboard links to it); GET /methodology.md the file itself", () => {
+    const file = fs.readFileSync(path.join(ROOT, "METHODOLOGY.md"), "utf8");
+
+    it("/methodology.md is the file, as text/markdown", async () => {
+      const r = await get(`${server.base()}/methodology.md`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe("text/markdown; charset=utf-8");
+      expect(r.text).toBe(file);
+    });
+
+    it("/methodology is HTML under the pages' policy: the headings anchored, every word of the file there, escaped", async () => {
+      const r = await get(`${server.base()}/methodology`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(csp(r.headers)).toContain("default-src 'self'");
+      expect(r.text).toContain('<h1 id="ciyuan-index-methodology-version-1-1">Ciyuan index methodology (version 1.1)</h1>');
+      expect(r.text).toContain('<a href="#3-constituents">3. Constituents</a>');
+      expect(r.text).not.toMatch(/<script\b|<style\b|\sstyle="/);
+      for (const url of loadedUrls(r.text)) expect(url).toMatch(/^\/assets\/[\w.-]+$/);
+      // After the contents list, the page's text (tags removed, entities decoded) is the file's, word for word.
+      const shown = r.text
+        .slice(r.text.indexOf("</details>") + "</details>".length)
+        .replace(/<[^>]*>/g, " ")
+        .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+      const words = (text: string) => text.split(/\s+/).filter((w) => w !== "" && !/^#+$/.test(w)).join(" ");
+      expect(words(shown)).toBe(words(file));
     });
   });
 

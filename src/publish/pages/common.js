@@ -16,6 +16,20 @@ export async function getJson(path) {
   return parseExact(await res.text());
 }
 
+/** The JSON of `path`, or null when it answers 404 (a route or an item not there). */
+export async function getJsonOrNull(path) {
+  const res = await fetch(path, { headers: { Accept: "application/json" } });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return parseExact(await res.text());
+}
+
+/** "?a=1&b=2" from the defined entries of `params` ("" when none). */
+export function queryString(params) {
+  const defined = Object.entries(params).filter(([, v]) => v !== undefined && v !== null);
+  return defined.length === 0 ? "" : `?${new URLSearchParams(defined)}`;
+}
+
 export const fixingsPath = (code, query = "") => `/v1/indices/${encodeURIComponent(code)}/fixings${query}`;
 
 /** A published number as a chart coordinate (display only; never for a published figure). */
@@ -29,6 +43,36 @@ export const shortTime = (iso) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
 
 /** The date `days` before an ISO instant, as YYYY-MM-DD (a `from` for the fixings route). */
 export const daysBefore = (iso, days) => new Date(Date.parse(iso) - days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The date `months` calendar months before a YYYY-MM-DD date, as YYYY-MM-DD; a day the
+ * earlier month lacks becomes its last (2026-03-31 minus 1 month is 2026-02-28).
+ */
+export function monthsBefore(date, months) {
+  const [y, m, d] = date.split("-").map(Number);
+  const first = new Date(Date.UTC(y, m - 1 - months, 1));
+  const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
+  first.setUTCDate(Math.min(d, last));
+  return first.toISOString().slice(0, 10);
+}
+
+/**
+ * A published fraction ("-0.125000") as a percentage, exactly: the decimal point moved two
+ * places, trailing zeros dropped, signed ("-12.5 %", "+3.7037 %", "0 %"). Empty for null.
+ */
+export function percentText(fraction) {
+  if (fraction === null || fraction === undefined) return "";
+  const text = String(fraction);
+  if (/e/i.test(text)) return `${Number(text) > 0 ? "+" : ""}${Number((Number(text) * 100).toPrecision(6))} %`;
+  const negative = text.startsWith("-");
+  const [whole, frac = ""] = text.replace(/^[-+]/, "").split(".");
+  const padded = frac.padEnd(2, "0");
+  const units = `${whole}${padded.slice(0, 2)}`.replace(/^0+(?=\d)/, "");
+  const rest = padded.slice(2).replace(/0+$/, "");
+  const digits = rest === "" ? units : `${units}.${rest}`;
+  if (/^0(\.0*)?$/.test(digits)) return "0 %";
+  return `${negative ? "-" : "+"}${digits} %`;
+}
 
 // Published values carry exactly 6 decimals; a change between two is computed on integers
 // of millionths, so it is as exact as the values themselves.
@@ -106,11 +150,12 @@ export function coalesced(task) {
  * the fixing without constituents; `filter` e.g. { kind: "final" }): `onFixing(fixing)`
  * for each, `onConnect()` each time the stream (re)opens, as fixings committed before
  * that may not have been seen. A stream that is absent or refused is retried after a
- * pause; the page keeps what it shows meanwhile.
+ * pause; the page keeps what it shows meanwhile. `onPriceChange(change)`, if given, gets the
+ * stream's `price_change` events (sent whatever the filter).
  */
-export function followFixings(filter, { onFixing, onConnect, retryMs = 30_000 }) {
+export function followFixings(filter, { onFixing, onConnect, onPriceChange, retryMs = 30_000 }) {
   if (typeof EventSource === "undefined") return;
-  const url = `/v1/stream?${new URLSearchParams(filter)}`;
+  const url = `/v1/stream${queryString(filter)}`;
   const connect = () => {
     const source = new EventSource(url);
     source.addEventListener("open", onConnect);
@@ -123,6 +168,17 @@ export function followFixings(filter, { onFixing, onConnect, retryMs = 30_000 })
       }
       onFixing(fixing);
     });
+    if (onPriceChange) {
+      source.addEventListener("price_change", (event) => {
+        let change;
+        try {
+          change = parseExact(event.data);
+        } catch {
+          return onConnect();
+        }
+        onPriceChange(change);
+      });
+    }
     source.addEventListener("error", () => {
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, retryMs);
     });

@@ -1,6 +1,6 @@
-// GET / (the dashboard), GET /widget/{code} (a card to embed in an iframe) and
-// GET /assets/{name} (their scripts, style and the chart library). The pages are HTML
-// shells whose scripts read the public JSON API, like any other client.
+// GET / (the dashboard), GET /widget/{code} (a card to embed in an iframe), GET /methodology
+// (and /methodology.md) and GET /assets/{name} (their scripts, style and the chart library).
+// The pages are HTML shells whose scripts read the public JSON API, like any other client.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppDeps } from "../deps.ts";
@@ -9,6 +9,7 @@ import { IndexCode } from "../params.ts";
 import { untyped } from "../respond.ts";
 import { chartLibraryPath, fillTemplate, findAsset, pageTemplate, type Asset } from "../page-assets.ts";
 import { requireIndex } from "../read/index.ts";
+import { methodologyHtml, methodologyText } from "../methodology.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -44,6 +45,20 @@ export const hedgeRoute = createRoute({
   path: "/hedge",
   summary: "The hedge desk: drop a monthly bill (CSV) to see its hedge ratio on an index's settlement prices (POST /v1/hedge)",
   responses: { 200: htmlResponse("the hedge desk page") },
+});
+
+export const methodologyRoute = createRoute({
+  method: "get",
+  path: "/methodology",
+  summary: "The index methodology (METHODOLOGY.md of the running release), as a page",
+  responses: { 200: htmlResponse("the methodology page: its headings anchored, the text as written") },
+});
+
+export const methodologyMarkdownRoute = createRoute({
+  method: "get",
+  path: "/methodology.md",
+  summary: "The index methodology (METHODOLOGY.md of the running release), as Markdown",
+  responses: { 200: { content: { "text/markdown": { schema: z.string() } }, description: "METHODOLOGY.md" } },
 });
 
 function page(c: Context, status: 200 | 404, html: string, headers: Record<string, string>): Response {
@@ -83,6 +98,12 @@ export function register(app: OpenAPIHono, { db }: AppDeps): void {
   app.openapi(dashboardRoute, (c) => untyped(page(c, 200, dashboard, DASHBOARD_HEADERS)));
   const hedgeDesk = pageTemplate("hedge.html");
   app.openapi(hedgeRoute, (c) => untyped(page(c, 200, hedgeDesk, DASHBOARD_HEADERS)));
+
+  const methodology = methodologyHtml();
+  app.openapi(methodologyRoute, (c) => untyped(page(c, 200, methodology, DASHBOARD_HEADERS)));
+  app.openapi(methodologyMarkdownRoute, (c) =>
+    untyped(c.body(methodologyText(), 200, { "Content-Type": "text/markdown; charset=utf-8", ...PAGE_HEADERS })),
+  );
 
   app.openapi(widgetRoute, async (c) => {
     const { code } = c.req.valid("param");

@@ -1,12 +1,12 @@
-// GET /v1/indices/{code}/fixings?from=&to=: final fixings in a range, oldest first, as
-// JSON or CSV, streamed.
+// GET /v1/indices/{code}/fixings?from=&to=&kind=: final (or indicative) fixings in a
+// range, oldest first, as JSON or CSV, streamed.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../../../deps.ts";
 import { fingerprintTag, notModified } from "../../../caching.ts";
 import { fixingsCsv } from "../../../csv.ts";
 import { fixingJson } from "../../../json.ts";
 import { wantsCsv } from "../../../negotiate.ts";
-import { DateOrInstant, Format, IndexCode } from "../../../params.ts";
+import { DateOrInstant, Format, IndexCode, Kind } from "../../../params.ts";
 import { checkRangeOrder } from "../../../ranges.ts";
 import { CSV_TYPE, JSON_TYPE, jsonList, streamResponse, untyped } from "../../../respond.ts";
 import { ERROR_RESPONSES, FixingList } from "../../../schemas.ts";
@@ -15,13 +15,19 @@ import { fixingRangeFingerprint, listFixings, requireIndex } from "../../../read
 export const route = createRoute({
   method: "get",
   path: "/v1/indices/{code}/fixings",
-  summary: "Final fixings in a range, oldest first, latest revision of each",
+  summary: "Final fixings in a range (indicative ones with ?kind=indicative), oldest first, latest revision of each",
   description:
     "`from` and `to` are ISO 8601 dates or instants, both inclusive; a date `to` runs through the end of that day (UTC). " +
+    "`kind` is `final` unless `indicative` is asked for (the dashboard draws the day's indicative fixings from it). " +
     "CSV with `Accept: text/csv` or `?format=csv`.",
   request: {
     params: z.object({ code: IndexCode }),
-    query: z.object({ from: DateOrInstant.optional(), to: DateOrInstant.optional(), format: Format.optional() }),
+    query: z.object({
+      from: DateOrInstant.optional(),
+      to: DateOrInstant.optional(),
+      kind: Kind.optional().openapi({ description: "final (the default) or indicative" }),
+      format: Format.optional(),
+    }),
   },
   responses: {
     200: {
@@ -38,13 +44,13 @@ export const route = createRoute({
 export function register(app: OpenAPIHono, { db, signer }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { code } = c.req.valid("param");
-    const { from, to, format } = c.req.valid("query");
+    const { from, to, kind = "final", format } = c.req.valid("query");
     checkRangeOrder(from, to);
     await requireIndex(db, code);
-    const range = { index: code, from, to, kind: "final" as const };
+    const range = { index: code, from, to, kind };
     const csv = wantsCsv(c, format);
     // Fixings without a stored signature are signed on the fly: the key is part of the body.
-    const etag = fingerprintTag(["fixings", code, from, to, csv ? "csv" : "json", signer.kid, await fixingRangeFingerprint(db, range)]);
+    const etag = fingerprintTag(["fixings", code, kind, from, to, csv ? "csv" : "json", signer.kid, await fixingRangeFingerprint(db, range)]);
     const unchanged = notModified(c, etag);
     if (unchanged) return untyped(unchanged);
     const views = listFixings(db, range);
