@@ -14,5 +14,8 @@ export default defineConfig({
     // or a browser, so three files at a time keep both cores busy. CIYUAN_TEST_WORKERS
     // overrides it.
     maxWorkers: Number(process.env.CIYUAN_TEST_WORKERS ?? 3),
+    // Each test file opens short-lived PGlite databases; V8's optimising recompilation of
+    // PGlite's WASM costs more CPU than it saves there (see src/cli/bin.js).
+    execArgv: ["--liftoff-only"],
   },
 });

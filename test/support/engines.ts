@@ -32,11 +32,14 @@ export async function freshPostgresUrl(): Promise<string> {
   return url.toString();
 }
 
-// PGlite's initdb costs seconds; a migrated template is made once per worker and every
-// fresh database starts from its dump.
+// PGlite's initdb and the migrations cost seconds: every fresh database starts from the dump
+// of a migrated template that global-setup.ts made once for the whole run (or, when a file
+// runs outside that setup, one made here once per file).
 let pgliteTemplate: Promise<Blob | File> | undefined;
 function migratedTemplate(): Promise<Blob | File> {
   pgliteTemplate ??= (async () => {
+    const made = process.env.CIYUAN_TEST_TEMPLATE;
+    if (made) return new Blob([fs.readFileSync(path.join(made, "template.tar"))]);
     const template = await openDatabase({ dataDir: ":memory:" });
     await migrate(template);
     const dump = await template.dump!();
@@ -57,11 +60,13 @@ export async function freshDatabase(engine: EngineName): Promise<Database> {
 }
 
 // The same for a CLI child process's data directory: its first command would spend seconds
-// in PGlite's initdb and the migrations; a migrated data directory is made once per worker
-// and copied instead (a plain copy of a closed cluster, 40 MB).
+// in PGlite's initdb and the migrations; the template's migrated data directory is copied
+// instead (a plain copy of a closed cluster, 40 MB).
 let pgliteDataTemplate: Promise<string> | undefined;
 function migratedDataDir(): Promise<string> {
   pgliteDataTemplate ??= (async () => {
+    const made = process.env.CIYUAN_TEST_TEMPLATE;
+    if (made) return path.join(made, "pgdata");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ciyuan-template-"));
     process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     const template = await openDatabase({ dataDir: dir });
