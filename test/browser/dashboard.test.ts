@@ -3,22 +3,19 @@
 // daily finals (so the ranges differ) and indicatives after its latest final; a second
 // moonshot sheet cuts a price (a recent price move). One browser and one server for the
 // file. Screenshots: test-output/browser/dashboard-1280.png and dashboard-375.png.
-import fs from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rows, type Db } from "../../src/db/index.ts";
 import { backfill, computeFixing, indexCodes } from "../../src/engine/index.ts";
 import { importPrices } from "../../src/normalise/index.ts";
 import { loadSampleOnce } from "../../src/sample/index.ts";
-import { ROOT } from "../support/cli.ts";
+import { notLocal, OUTPUT, useBrowser, type Watched } from "../support/browser.ts";
 import { describeEachEngine } from "../support/engines.ts";
 import { serveForTest, testSigner, type TestServer } from "../support/serve.ts";
 import { get, n } from "../publish/http.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const OUTPUT = path.join(ROOT, "test-output", "browser");
 const SAMPLE_NOW = "2026-02-25T12:00:00Z";
 const HISTORY_FROM = "2025-11-17"; // CTPI: 100 daily finals up to TO
 const WEEK_FROM = "2026-02-18"; // the other indices: a week
@@ -42,48 +39,10 @@ const PRICE_CUT = JSON.stringify({
   ],
 });
 
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package "chromium" (.ci/run does) or set CHROMIUM_PATH`);
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  fs.mkdirSync(OUTPUT, { recursive: true });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-
-type Watched = { page: Page; problems: string[]; requests: string[] };
-
-/** A page whose console errors and warnings, script errors, failed requests and every requested URL are kept. */
-async function watchedPage(width: number, opts: { touch?: boolean } = {}): Promise<Watched> {
-  if (!browser) throw new Error("browser not started");
-  const page = await browser.newPage({ viewport: { width, height: 900 }, hasTouch: opts.touch ?? false });
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
-  page.on("requestfailed", (r) => {
-    // A stream still open when the page closes is cut; nothing else may fail.
-    if (!r.url().includes("/v1/stream")) problems.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`);
-  });
-  page.on("request", (r) => requests.push(r.url()));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return { page, problems, requests };
-}
-
-/** Requests that went anywhere but 127.0.0.1 (the page's own data: and blob: URLs aside). */
-function notLocal(requests: string[]): string[] {
-  return requests.filter((u) => {
-    const url = new URL(u);
-    return !(url.protocol === "data:" || url.protocol === "blob:" || url.hostname === "127.0.0.1");
-  });
-}
+const watched = useBrowser();
+/** A page of the given width; a stream still open when the page closes is cut, nothing else may fail. */
+const watchedPage = (width: number, opts: { touch?: boolean } = {}): Promise<Watched> =>
+  watched({ width, ...opts, mayFail: (url) => url.includes("/v1/stream") });
 
 async function done(w: Watched): Promise<void> {
   expect(w.problems).toEqual([]);

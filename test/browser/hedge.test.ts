@@ -2,19 +2,16 @@
 // dropped on it or chosen with the file input, and the figures POST /v1/hedge answers are
 // shown as published, with an inline SVG chart; no request leaves 127.0.0.1. Screenshots at
 // 1280 and 375 px wide go to test-output/browser/hedge-1280.png and hedge-375.png.
-import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ROOT } from "../support/cli.ts";
+import { notLocal, OUTPUT, useBrowser } from "../support/browser.ts";
 import { describeEachEngine } from "../support/engines.ts";
 import { serveForTest, type TestServer } from "../support/serve.ts";
 import { n } from "../publish/http.ts";
 import { checkedAnswer, postBill } from "../hedge/http.ts";
 import { seedMonthEndSettlements } from "../hedge/seed.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const OUTPUT = path.join(ROOT, "test-output", "browser");
 
 const BILL = [
   "month,cost_cny,tokens",
@@ -30,45 +27,10 @@ const BILL = [
 const TOTALS = "month,cost_cny\n2026-03,2000\n2026-04,2362.5\n2026-05,2475\n2026-06,2938\n2026-07,3360\n2026-08,3900\n";
 const BAD = "month,cost_cny,tokens\n2026-03,2000,400000000\n2026-13,2100,400000000\n";
 
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package "chromium" (.ci/run does) or set CHROMIUM_PATH`);
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  fs.mkdirSync(OUTPUT, { recursive: true });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** A page whose console errors and warnings, script errors, failed requests and every requested URL are kept. */
-async function watchedPage(width: number): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-  if (!browser) throw new Error("browser not started");
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`));
-  page.on("request", (r) => requests.push(r.url()));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return { page, problems, requests };
-}
+const watched = useBrowser();
+const watchedPage = (width: number) => watched({ width });
 
 const text = async (page: Page, field: string) => (await page.locator(`[data-field="${field}"]`).first().textContent())?.trim();
-
-/** Every request went to the server under test on 127.0.0.1 (or was the page's own data). */
-function onlyLocal(requests: string[]): string[] {
-  return requests.filter((u) => {
-    const url = new URL(u);
-    return !(url.protocol === "data:" || url.protocol === "blob:" || url.hostname === "127.0.0.1");
-  });
-}
 
 describeEachEngine("the hedge desk page, in a browser", (ctx) => {
   let server: TestServer | undefined;
@@ -135,7 +97,7 @@ describeEachEngine("the hedge desk page, in a browser", (ctx) => {
     expect(chartWidth).toBeGreaterThan(600);
     await page.screenshot({ path: path.join(OUTPUT, "hedge-1280.png"), fullPage: true });
     expect(problems).toEqual([]);
-    expect(onlyLocal(requests)).toEqual([]);
+    expect(notLocal(requests)).toEqual([]);
     expect(requests.some((u) => u.includes("/v1/hedge?index=CTPI"))).toBe(true);
     await page.close();
   }, 60_000);
@@ -154,7 +116,7 @@ describeEachEngine("the hedge desk page, in a browser", (ctx) => {
     await page.locator("details summary").click();
     await page.screenshot({ path: path.join(OUTPUT, "hedge-375.png"), fullPage: true });
     expect(problems).toEqual([]);
-    expect(onlyLocal(requests)).toEqual([]);
+    expect(notLocal(requests)).toEqual([]);
     await page.close();
   }, 60_000);
 
@@ -170,7 +132,7 @@ describeEachEngine("the hedge desk page, in a browser", (ctx) => {
     expect(await page.locator('[data-field="result"]').isVisible()).toBe(false);
     // The browser reports the 400 itself; nothing else went wrong.
     expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
-    expect(onlyLocal(requests)).toEqual([]);
+    expect(notLocal(requests)).toEqual([]);
     await page.close();
   }, 60_000);
 });

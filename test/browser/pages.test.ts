@@ -1,56 +1,28 @@
 // The dashboard and the embeddable widget in a real browser (Chromium via playwright-core),
 // over final fixings the engine computed from the bundled sample. Screenshots are kept in
 // test-output/browser/.
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import type { Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { rows } from "../../src/db/index.ts";
 import { backfill, computeFixing, indexCodes } from "../../src/engine/index.ts";
 import { loadSampleOnce } from "../../src/sample/index.ts";
-import { ROOT } from "../support/cli.ts";
+import { OUTPUT, useBrowser } from "../support/browser.ts";
 import { describeEachEngine } from "../support/engines.ts";
 import { serveForTest, testSigner, type TestServer } from "../support/serve.ts";
 import { get, n } from "../publish/http.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const OUTPUT = path.join(ROOT, "test-output", "browser");
 // The sample's price sheets change on 2026-02-20, so the level moves within this range.
 const SAMPLE_NOW = "2026-02-25T12:00:00Z";
 const FROM = "2026-02-18";
 const TO = "2026-02-24";
 const NEXT_FIXING = "2026-02-25T08:00:00Z";
 
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package "chromium" (.ci/run does) or set CHROMIUM_PATH`);
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  fs.mkdirSync(OUTPUT, { recursive: true });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** A new page whose console errors and warnings, script errors and failed requests are kept. */
-async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
-  if (!browser) throw new Error("browser not started");
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return { page, problems };
-}
+/** A new page (1100 px wide) whose console errors and warnings, script errors and failed requests are kept. */
+const watchedPage = useBrowser();
 
 const text = async (scope: Page | Frame, selector: string) => (await scope.locator(selector).first().textContent())?.trim();
 
